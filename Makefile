@@ -1,0 +1,136 @@
+# The co-production process model as a pipeline of files.
+#
+#   study.yml + transcripts ─► 01 turns ─► 03 segments + embeddings ─► 04 themes per group
+#        │                      └► 02 who spoke                              │
+#        └► 00 process model figure          workshop files ─► 05 integrated themes
+#                                                                            ▼
+#                                             06 thematic maps ─► 07 export + report
+#
+# Each target is an executed notebook under $(OUT)/notebooks/, produced by papermill
+# from notebooks/NN_name.ipynb; it depends on the notebook, the files it reads and the
+# helper modules it calls, so Make reruns exactly the stages whose inputs changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+STUDY      ?= data/study.yml
+SEED       ?= 20200
+# Read the study's name without Python so `make help` works before the venv exists;
+# helpers.study validates it properly before anything runs.
+STUDY_NAME := $(shell sed -n -E 's/^name:[[:space:]]*["'\'']?([A-Za-z0-9._-]+).*/\1/p' $(STUDY) 2>/dev/null | head -n1)
+OUTPUT_DIR ?= outputs/$(STUDY_NAME)
+OUT        := $(OUTPUT_DIR)
+NB_OUT     := $(OUT)/notebooks
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+INSTALLED  := $(VENV)/.installed
+
+# Offline at run time: the embedding model comes from an installed package.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+# UMAP and HDBSCAN are compiled by numba at first use; caching the machine code makes
+# every later process (each notebook, each test run) skip that compile.
+export NUMBA_CACHE_DIR := $(CURDIR)/.venv/numba-cache
+
+H := src/helpers
+COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
+RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
+
+.PHONY: help all test lab clean clean-all verify bench venv
+
+help: ## Show this help: the targets and the variables you can set
+	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
+	@echo
+	@echo "Targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables (make all STUDY=... OUTPUT_DIR=...):"
+	@echo "  STUDY=$(STUDY)   the study file to run"
+	@echo "  OUTPUT_DIR=$(OUTPUT_DIR)   where results go"
+	@echo "  SEED=$(SEED)   the one seed for every random step"
+
+venv: $(INSTALLED) ## Create .venv and install the pinned dependencies
+
+# (Re)install whenever pyproject.toml changes. torch first, pinned to the CPU wheel:
+# left to the resolver it may pull a multi-GB CUDA build.
+$(INSTALLED): pyproject.toml
+	@test -x $(PY) || { echo "Creating $(VENV) with $(BOOTSTRAP_PYTHON)"; $(BOOTSTRAP_PYTHON) -m venv $(VENV); }
+	@echo "Installing pinned dependencies into $(VENV) (a few minutes the first time)…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
+
+# The study's transcripts and workshop files, listed by helpers.study (which also
+# validates study.yml, so a broken study stops here with one sentence).
+ifeq ($(filter help clean clean-all venv lab test,$(MAKECMDGOALS)),)
+ifneq ($(MAKECMDGOALS),)
+include $(OUT)/.study.mk
+endif
+endif
+
+$(OUT)/.study.mk: $(STUDY) $(COMMON)
+	@mkdir -p $(OUT)
+	@$(PY) -m helpers.study deps $(STUDY) > $@.part && mv $@.part $@
+
+$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(STUDY) $(STUDY_WORKSHOPS) $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(STUDY) $(STUDY_TRANSCRIPTS) \
+		$(H)/transcripts.py $(H)/disclosure.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(NB_OUT)/01_ingest_transcripts.ipynb \
+		$(H)/describe.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/01_ingest_transcripts.ipynb \
+		$(H)/embeddings.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
+		$(H)/themes.py $(H)/embeddings.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
+		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
+		$(H)/maps.py $(COMMON)
+	$(RUN)
+
+$(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \
+		$(NB_OUT)/02_describe_groups.ipynb $(H)/refi.py $(H)/report.py $(COMMON)
+	$(RUN)
+
+STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
+
+$(OUT)/run_manifest.json: $(STAGE_TARGETS)
+	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT)
+
+test: $(INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval (small fixture study)
+	@$(PY) -m pytest tests
+	@COMPENDIUM_STUDY=tests/fixtures/small_study/study.yml COMPENDIUM_OUTPUT_DIR=$(CURDIR)/outputs/_nbval \
+		$(PY) -m pytest --nbval-lax notebooks
+
+lab: $(INSTALLED) ## Open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+verify: ## Rerun STUDY and compare every output with MANIFEST=path/to/run_manifest.json
+	@test -n "$(MANIFEST)" || { echo "usage: make verify MANIFEST=path/to/run_manifest.json"; exit 2; }
+	@rm -rf $(OUT)/verify && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(OUT)/verify
+	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(OUT)/verify/run_manifest.json
+
+clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
+	rm -rf $(OUT) outputs/_nbval
+
+clean-all: clean ## Also remove .venv
+	rm -rf $(VENV)

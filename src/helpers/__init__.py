@@ -1,0 +1,17 @@
+"""Helpers of the compassion co-production compendium.
+
+One module per stage of the co-production process model (see README):
+
+- ``study``        the study design (study.yml) and the process-model figure
+- ``transcripts``  independent focus groups -> tidy speaker turns
+- ``disclosure``   identifying details to review before analysis
+- ``describe``     who spoke, how much
+- ``embeddings``   analysis units (segments) and their sentence embeddings
+- ``themes``       independent thematic analysis per participant group
+- ``coproduction`` workshops that integrate the groups' themes
+- ``maps``         thematic maps, heatmap, lineage
+- ``refi``         REFI-QDA export and human-coding comparison
+- ``pipeline``     running notebooks with papermill and the run manifest
+"""
+
+__version__ = "0.1.0"

