@@ -170,7 +170,7 @@ def make_integration(segments: pd.DataFrame, assignments: pd.DataFrame):
         total = sum(shares.values())
         p = np.array([v / total for v in shares.values()]) if total else np.zeros(len(GROUPS))
         nz = p[p > 0]
-        balance = float(-(nz * np.log(nz)).sum() / np.log(len(GROUPS))) if len(nz) else 0.0
+        balance = max(0.0, float(-(nz * np.log(nz)).sum() / np.log(len(GROUPS)))) if len(nz) > 1 else 0.0
         flags = [f"missing voice: {g}" for g, v in shares.items() if v == 0]
         flags += [f"dominated by {g}" for g, v in zip(GROUPS, p) if v > 0.6]
         n_speakers = members[["focus_group", "speaker"]].drop_duplicates().shape[0]

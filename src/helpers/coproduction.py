@@ -369,7 +369,7 @@ def balance_index(shares: dict[str, float]) -> float:
         return 0.0
     p = values / values.sum()
     nz = p[p > 0]
-    return float(-(nz * np.log(nz)).sum() / math.log(len(values)))
+    return abs(float(-(nz * np.log(nz)).sum() / math.log(len(values))))
 
 
 def dominance_threshold(n_groups: int) -> float:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import patches as mpatches
+from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -49,6 +50,7 @@ DROPPED = "dropped"
 TOL_MUTED = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
              "#999933", "#AA4499")
 HEATMAP_CMAP = "YlGnBu"  # ColorBrewer sequential, colour-blind safe and prints in grey
+_HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -88,7 +90,8 @@ def _short(text: str, n: int) -> str:
 
 
 def _wrap(text: str, width: int, max_lines: int | None = None) -> str:
-    lines = textwrap.wrap(" ".join(_text(text).split()), width=width, break_long_words=True) or [""]
+    lines = textwrap.wrap(" ".join(_text(text).split()), width=width, break_long_words=True,
+                          break_on_hyphens=False) or [""]
     if max_lines and len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = _short(lines[-1] + " …", width)
@@ -297,7 +300,7 @@ def _place_labels(fig: Figure, ax, labels: list[_Label], circles=(), hard=(), bo
         text.set_position(tuple(inverse.transform(pref)))
         while True:
             box = _box_of(text, renderer)
-            pad = (text.get_fontsize() * 0.3 + 1.0) * px if text.get_bbox_patch() is not None else 1.5 * px
+            pad = (text.get_fontsize() * 0.3 + 1.0) * px if text.get_bbox_patch() is not None else 2.0 * px
             centre_shift = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]) - pref
             hw, hh = (box[2] - box[0]) / 2 + pad, (box[3] - box[1]) / 2 + pad
             cand = pref + offsets
@@ -415,7 +418,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     elif n_main == 2:
         positions = [(-1.25, 0.0), (1.25, 0.0)]
     else:
-        rx, ry = 1.55 * scale, 1.1 * scale
+        rx, ry = 1.65 * scale, 1.15 * scale
         positions = [(rx * math.cos(math.radians(90 - 360 * i / n_main)),
                       ry * math.sin(math.radians(90 - 360 * i / n_main))) for i in range(n_main)]
 
@@ -427,8 +430,8 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
 
     nodes: list[_Node] = []
     for (x, y), size, row in zip(positions, sizes, integ.itertuples(index=False)):
-        r = 0.16 + 0.16 * math.sqrt(size / nmax)
-        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 18, 3)}"
+        r = 0.2 + 0.15 * math.sqrt(size / nmax)
+        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 17, 3)}"
         nodes.append(_Node(row.theme_id, "main", x, y, r, size, label, NODE_FILL, proposed=_is_proposed(row.status)))
         sources = sorted(dict.fromkeys(_split(row.source_themes)),
                          key=lambda s: (group_order.get(_group_of(s), len(group_order)), s))
@@ -562,8 +565,7 @@ def _build_thematic_map(integrated, group_themes, segment_themes, links, cooc, p
         rpx = n.r * pt_per_unit * px
         if n.kind == "main":
             t = ax.text(n.x, n.y, n.label, ha="center", va="center", fontsize=10, fontweight="bold", color=DARK,
-                        zorder=7, linespacing=1.15, gid=f"label:{n.id}",
-                        bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="none", alpha=0.82))
+                        zorder=7, linespacing=1.15, gid=f"label:{n.id}", path_effects=_HALO)
             main_labels.append(_Label(t, (cx, cy), anchor=(cx, cy), anchor_radius=rpx, ignore=(index[n.id],),
                                       leader_colour=DARK))
         else:
@@ -572,7 +574,7 @@ def _build_thematic_map(integrated, group_themes, segment_themes, links, cooc, p
             norm = math.hypot(dx, dy) or 1.0
             ux, uy = dx / norm, dy / norm
             t = ax.text(n.x, n.y, n.label, ha="center", va="center", fontsize=8.5, color=DARK, zorder=6,
-                        linespacing=1.1, gid=f"label:{n.id}")
+                        linespacing=1.1, gid=f"label:{n.id}", path_effects=_HALO)
             bb = t.get_window_extent(renderer)
             reach = rpx + 3 * px + abs(ux) * bb.width / 2 + abs(uy) * bb.height / 2
             sat_labels.append(_Label(t, (cx + ux * reach, cy + uy * reach), anchor=(cx, cy), anchor_radius=rpx,
@@ -892,16 +894,17 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
     n_rows, n_cols = max(len(integ), 1), max(len(group_ids), 1)
     notes = []
     for row in integ.itertuples(index=False):
-        lines = [f"balance {_num(row.balance):.2f}" if _text(row.balance) else "balance n/a"]
+        lines = [f"balance {max(_num(row.balance), 0.0):.2f}" if _text(row.balance) else "balance n/a"]
         if _is_proposed(row.status):
             lines.append("proposed (not yet agreed)")
         lines += [_wrap(f"⚠ {f}", 40) for f in _split(row.flags)]
         notes.append("\n".join(lines))
     lines_per_row = max([n.count("\n") + 1 for n in notes] + [2])
     row_h = max(0.55, 0.17 * lines_per_row + 0.12)
-    fig = _figure(11, 1.9 + row_h * n_rows, layout="constrained")
+    notes_w = 0.3 + 0.075 * max([len(line) for n in notes for line in n.split("\n")] + [18])
+    fig = _figure(3.8 + 1.3 * n_cols + notes_w, 1.9 + row_h * n_rows, layout="constrained")
     fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08)
-    gs = fig.add_gridspec(1, 2, width_ratios=[1.15 * n_cols, 3.3])
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.3 * n_cols, notes_w])
     ax = fig.add_subplot(gs[0, 0])
     ax_notes = fig.add_subplot(gs[0, 1], sharey=ax)
     values = np.full((n_rows, n_cols), np.nan)
@@ -1423,13 +1426,13 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     elif not h.empty and "parent" in h.columns:
         h = h[h["parent"].map(lambda p: _group_of(_text(p)) == group)]
     if h.empty or not {"parent", "left", "right"} <= set(h.columns):
-        fig = _figure(9, 2.8)
+        fig = _figure(9, 2.2)
         few = len(lookup) < 3
         message = "fewer than three themes: no hierarchy" if few else "no hierarchy was recorded for this group"
-        fig.text(0.5, 0.72, f"{label}: {message}", ha="center", va="center", fontsize=12, fontweight="bold",
-                 color=DARK)
+        fig.text(0.5, 0.8, label, ha="center", va="center", fontsize=12.5, fontweight="bold", color=DARK)
+        fig.text(0.5, 0.6, message, ha="center", va="center", fontsize=11.5, color="#8B1A1A")
         listing = "; ".join(f"{_local_id(t)} {_short(_text(r.get('label')), 40)}" for t, r in sorted(lookup.items()))
-        fig.text(0.5, 0.42, _wrap(f"Themes: {listing}" if listing else "No themes for this group.", 95, 3),
+        fig.text(0.5, 0.37, _wrap(f"Themes: {listing}" if listing else "No themes for this group.", 95, 3),
                  ha="center", va="center", fontsize=9.5, color=MID)
         fig.text(0.5, 0.14, "A dendrogram needs at least three themes to show which merge first.", ha="center",
                  va="center", fontsize=9, color=MID, style="italic")
@@ -1464,8 +1467,9 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
         return (ya + yb) / 2, max(distance.get(node, 0.0), xa, xb)
 
     n = len(order)
-    fig = _figure(10, 1.7 + 0.42 * n)
-    ax = fig.add_axes((0.42, 0.9 / (1.7 + 0.42 * n), 0.54, 0.42 * n / (1.7 + 0.42 * n)))
+    height = 1.5 + 0.42 * n
+    fig = _figure(10, height)
+    ax = fig.add_axes((0.42, 0.85 / height, 0.54, 0.42 * n / height))
     done = set()
 
     def draw(node, depth=0):
@@ -1495,7 +1499,7 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
     ax.grid(axis="x", color="#EEEEEE", zorder=0)
-    fig.text(0.5, 1 - 0.12 / (1.7 + 0.42 * n), f"{label}: how the themes group together", ha="center", va="top",
+    fig.text(0.5, 1 - 0.12 / height, f"{label}: how the themes group together", ha="center", va="top",
              fontsize=12.5, fontweight="bold", color=DARK)
     return fig
 

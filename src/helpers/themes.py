@@ -12,7 +12,10 @@ workshops of stage 5 review, merge, name and define them.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +36,7 @@ does did do make makes made let lets day days time times people person years yea
 """.split()) | BACKCHANNEL_WORDS
 
 OUTLIER = -1
+logging.getLogger("BERTopic").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class ThemeSettings:
     #: below this many segments density clustering is unreliable: use agglomerative
     min_segments_for_density: int = 40
     n_quotes: int = 5
+    #: e.g. speaker pseudonyms: names say who spoke, not what the theme is about
+    extra_stop_words: tuple[str, ...] = ()
 
     def scaled(self, n_segments: int) -> "ThemeSettings":
         """Settings for a group of ``n_segments``: neighbourhoods and minimum theme size
@@ -90,16 +96,26 @@ def n_fallback_clusters(n_segments: int) -> int:
 def make_vectorizer(settings: ThemeSettings, n_docs: int):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    stop = sorted(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS)
+    stop = sorted(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
     return CountVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=min(settings.min_df, max(n_docs, 1)),
                            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
 
 
 def make_representation(settings: ThemeSettings):
-    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    """Keywords: c-TF-IDF candidates re-ranked for diversity (maximal marginal relevance).
 
-    return [KeyBERTInspired(top_n_words=settings.top_n_words, random_state=settings.seed),
-            MaximalMarginalRelevance(diversity=0.3, top_n_words=settings.top_n_words)]
+    KeyBERTInspired was tried first; on short spoken segments it favours words close to
+    every theme ("patients", "good"), so the labels said little."""
+    from bertopic.representation import MaximalMarginalRelevance
+
+    return MaximalMarginalRelevance(diversity=0.3, top_n_words=settings.top_n_words)
+
+
+def make_ctfidf():
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    # Damp words frequent in every theme of the group (e.g. "patients").
+    return ClassTfidfTransformer(reduce_frequent_words=True)
 
 
 # --------------------------------------------------------------------------- one group
@@ -178,7 +194,7 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     def build(umap_model, cluster_model):
         return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=cluster_model,
                         vectorizer_model=make_vectorizer(settings, n), representation_model=make_representation(settings),
-                        top_n_words=settings.top_n_words, calculate_probabilities=False, verbose=False)
+                        ctfidf_model=make_ctfidf(), top_n_words=settings.top_n_words, calculate_probabilities=False, verbose=False)
 
     raw = None
     if n >= settings.min_segments_for_density:
@@ -201,7 +217,7 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     if outlier_share > 0:
         topics = np.array(model.reduce_outliers(docs, list(raw), strategy="embeddings", embeddings=embeddings))
         model.update_topics(docs, topics=list(topics), vectorizer_model=make_vectorizer(settings, n),
-                            representation_model=make_representation(settings), top_n_words=settings.top_n_words)
+                            ctfidf_model=make_ctfidf(), representation_model=make_representation(settings), top_n_words=settings.top_n_words)
     if len(set(topics)) > settings.max_themes:
         model.reduce_topics(docs, nr_topics=settings.max_themes)
         topics = np.array(model.topics_)
@@ -209,6 +225,7 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
 
     hierarchy = pd.DataFrame()
     if len(set(topics)) >= 3:
+        os.environ["TQDM_DISABLE"] = "1"  # hierarchical_topics draws a progress bar regardless
         hierarchy = model.hierarchical_topics(docs)
     keywords = {t: [w for w, _ in (model.get_topic(t) or []) if w][: settings.top_n_words] for t in set(topics)}
     relabelled, mapping = _relabel_by_size(topics)
@@ -315,6 +332,9 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
                    settings: ThemeSettings = ThemeSettings(), backend=None) -> GroupThemes:
     """One theme model per participant group, fitted on that group's segments only."""
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
+    # Pseudonyms say who spoke, not what about; keep them out of theme keywords and labels.
+    names = {w.lower() for s in segments["speaker"].unique() for w in re.findall(r"[A-Za-z]+", str(s))}
+    settings = replace(settings, extra_stop_words=tuple(sorted(set(settings.extra_stop_words) | names)))
     for group in groups:
         mask = (segments["participant_group"] == group).to_numpy()
         seg = segments[mask].reset_index(drop=True)
@@ -409,7 +429,7 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
     vec = make_vectorizer(replace(settings, min_df=1), len(docs))
     counts = vec.fit_transform(docs)
     lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed, learning_method="batch",
-                                    max_iter=50)
+                                    max_iter=20)
     doc_topic = lda.fit_transform(counts)
     vocab = np.array(vec.get_feature_names_out())
     words = {t: list(vocab[np.argsort(-lda.components_[t], kind="stable")[: settings.top_n_words]])
