@@ -23,7 +23,7 @@ OUTPUT_DIR ?= outputs/$(STUDY_NAME)
 OUT        := $(OUTPUT_DIR)
 NB_OUT     := $(OUT)/notebooks
 
-VENV       := .venv
+VENV       ?= .venv
 PY         := $(VENV)/bin/python
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 INSTALLED  := $(VENV)/.installed
@@ -117,17 +117,17 @@ $(OUT)/run_manifest.json: $(STAGE_TARGETS)
 	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT)
 
 test: $(INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval (small fixture study)
-	@$(PY) -m pytest tests
+	@rm -rf outputs/_nbval
 	@COMPENDIUM_STUDY=tests/fixtures/small_study/study.yml COMPENDIUM_OUTPUT_DIR=$(CURDIR)/outputs/_nbval \
-		$(PY) -m pytest --nbval-lax notebooks
+		$(PY) -m pytest tests notebooks --nbval-lax
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
 verify: ## Rerun STUDY and compare every output with MANIFEST=path/to/run_manifest.json
 	@test -n "$(MANIFEST)" || { echo "usage: make verify MANIFEST=path/to/run_manifest.json"; exit 2; }
-	@rm -rf $(OUT)/verify && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(OUT)/verify
-	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(OUT)/verify/run_manifest.json
+	@rm -rf outputs/_verify/$(STUDY_NAME) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=outputs/_verify/$(STUDY_NAME)
+	@$(PY) -m helpers.pipeline verify $(MANIFEST) outputs/_verify/$(STUDY_NAME)/run_manifest.json
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval

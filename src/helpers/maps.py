@@ -737,7 +737,7 @@ def thematic_map_html(integrated: pd.DataFrame, group_themes: pd.DataFrame, segm
             return dx - box.x0, (fig_h - dy) - (fig_h - box.y1)
 
         by_id = {n.id: n for n in nodes}
-        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {box.width:.0f} {box.height:.0f}" '
+        parts = [f'<svg viewBox="0 0 {box.width:.0f} {box.height:.0f}" '
                  f'role="img" aria-label="{_e(title)}">',
                  f'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
                  f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{DARK}"/></marker></defs>',
@@ -1218,7 +1218,7 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
     def y(v):
         return top + (1.01 - v) / 1.02 * (bottom - top)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{_e(title)}">', '<rect width="100%" height="100%" fill="#fff"/>',
              f'<text x="{xl1}" y="22" text-anchor="end" font-size="14" font-weight="bold" fill="{MID}">'
              'group themes (stage 4)</text>',

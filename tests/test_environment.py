@@ -1,0 +1,45 @@
+"""The environment is declared once and the committed notebooks carry no participant data."""
+
+import json
+import re
+
+import yaml
+
+from conftest import ROOT
+
+
+def _pyproject_pins():
+    text = (ROOT / "pyproject.toml").read_text()
+    block = text[text.index("dependencies = [") : text.index("]", text.index("dependencies = ["))]
+    return dict(re.findall(r'"([A-Za-z0-9_.-]+)==([^"]+)"', block))
+
+
+def test_environment_yml_has_the_same_pins_as_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda_pins = dict(p.split("==") for p in pip if "==" in p)
+    assert conda_pins == _pyproject_pins()
+
+
+def test_torch_is_pinned_to_the_cpu_wheel():
+    assert _pyproject_pins()["torch"] == "2.13.0"
+
+
+def test_committed_notebooks_carry_no_outputs_and_one_parameters_cell():
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert [p.stem[:2] for p in notebooks] == [f"{i:02d}" for i in range(8)]
+    for path in notebooks:
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
+        tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, path.name
+        source = "".join(tagged[0]["source"])
+        assert all(name in source for name in ("study =", "output_dir =", "seed =")), path.name
+        # Notebooks narrate, helpers compute: no function definitions in notebooks.
+        assert not any(re.search(r"^\s*def ", "".join(c["source"]), re.M) for c in code), path.name
+
+
+def test_outputs_and_private_data_are_ignored_by_git():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "outputs/" in ignored and "data/private/*" in ignored

@@ -1,0 +1,82 @@
+"""Running notebooks: parameters, one-sentence failures, the manifest and verification."""
+
+import json
+
+import nbformat
+import pytest
+
+from helpers import pipeline
+from helpers._io import UserError
+from helpers.study import load_study
+
+
+def test_explicit_parameters_win_over_environment(make_study, tmp_path, monkeypatch):
+    path = make_study()
+    monkeypatch.setenv("COMPENDIUM_STUDY", "/nonexistent/study.yml")
+    stage = pipeline.open_stage(str(path), str(tmp_path / "out"), 3)
+    assert stage.study.name == "tiny" and stage.output_dir == tmp_path / "out" and stage.seed == 3
+
+
+def test_environment_then_bundled_defaults(make_study, tmp_path, monkeypatch):
+    path = make_study()
+    monkeypatch.setenv("COMPENDIUM_STUDY", str(path))
+    monkeypatch.setenv("COMPENDIUM_OUTPUT_DIR", str(tmp_path / "env-out"))
+    stage = pipeline.open_stage()
+    assert stage.study.name == "tiny" and stage.output_dir == tmp_path / "env-out"
+    monkeypatch.delenv("COMPENDIUM_STUDY")
+    monkeypatch.delenv("COMPENDIUM_OUTPUT_DIR")
+    assert pipeline.open_stage().output_dir.name == "compassion-coproduction"
+
+
+def test_missing_earlier_stage_is_named(make_study, tmp_path):
+    stage = pipeline.open_stage(str(make_study()), str(tmp_path))
+    with pytest.raises(UserError, match="run notebook 03_embed_segments first"):
+        stage.require("segments.parquet", "03_embed_segments")
+
+
+def _notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("study = None\noutput_dir = None\nseed = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failed_notebook_gives_its_sentence_and_leaves_no_finished_copy(tmp_path, make_study):
+    nb = tmp_path / "01_x.ipynb"
+    _notebook(nb, "from helpers._io import UserError\nraise UserError('data/x.txt, line 3: no text; add it.')")
+    executed = tmp_path / "out" / "01_x.ipynb"
+    with pytest.raises(UserError) as err:
+        pipeline.run_notebook(nb, executed, {"study": str(make_study()), "output_dir": str(tmp_path), "seed": 1})
+    assert str(err.value).startswith("data/x.txt, line 3: no text; add it.")
+    assert "01_x.failed.ipynb" in str(err.value)
+    assert not executed.exists() and executed.with_suffix(".failed.ipynb").exists()
+
+
+def test_manifest_records_inputs_outputs_and_versions(make_study, tmp_path):
+    study = load_study(make_study())
+    out = tmp_path / "out"
+    (out / "cache").mkdir(parents=True)
+    (out / "group_themes.csv").write_text("a,b\n1,2\n")
+    (out / "cache" / "x.npy").write_bytes(b"ignored")
+    manifest = pipeline.build_manifest(study, out)
+    assert [o["path"] for o in manifest["outputs"]] == ["group_themes.csv"]
+    assert len(manifest["inputs"]) == 4 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["environment"]["packages"]["bertopic"] != "not installed"
+
+
+def test_verify_reports_changed_and_missing_outputs():
+    published = {"outputs": [{"path": "a.csv", "sha256": "1" * 64}, {"path": "b.csv", "sha256": "2" * 64},
+                             {"path": "c.csv", "sha256": "3" * 64}]}
+    rerun = {"outputs": [{"path": "a.csv", "sha256": "1" * 64}, {"path": "b.csv", "sha256": "9" * 64}]}
+    problems = pipeline.compare_manifests(published, rerun)
+    assert len(problems) == 2 and problems[0].startswith("b.csv") and "missing" in problems[1]
+
+
+def test_cli_verify_exit_code(tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"outputs": [{"path": "x", "sha256": "1"}]}))
+    b.write_text(json.dumps({"outputs": [{"path": "x", "sha256": "1"}]}))
+    assert pipeline.main(["verify", str(a), str(b)]) == 0
+    assert "1 of 1 outputs identical" in capsys.readouterr().out

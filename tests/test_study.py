@@ -1,0 +1,82 @@
+"""study.yml: what a researcher edits, and the one-sentence errors they get."""
+
+import pytest
+
+from helpers.study import StudyError, load_study, main, make_deps
+from helpers.transcripts import read_study_turns
+
+from conftest import ROOT
+
+
+def test_bundled_study_has_the_design_of_the_real_one():
+    study = load_study(ROOT / "data" / "study.yml")
+    counts = {g: sum(f.participant_group == g for f in study.focus_groups) for g in study.group_ids}
+    assert counts == {"radiographers": 5, "patients_carers": 3, "students": 3}
+    assert len(study.workshops) == 3
+    assert study.synthetic
+
+
+def test_paths_are_relative_to_the_study_file(make_study):
+    study = load_study(make_study())
+    assert all(f.transcript.is_file() for f in study.focus_groups)
+    assert study.inputs()[0] == study.path
+
+
+@pytest.mark.parametrize("edit, key, words", [
+    (("staff, transcript: FG01.txt", "staffx, transcript: FG01.txt"), "focus_groups[0].participant_group", "not one of"),
+    (("transcript: FG02.txt", "transcript: missing.txt"), "focus_groups[1].transcript", "does not exist"),
+    (("{id: FG02,", "{id: FG01,"), "focus_groups[1].id", "listed twice"),
+    (("name: tiny", "name: my study"), "name", "folder name"),
+])
+def test_bad_study_names_key_and_file(make_study, edit, key, words):
+    path = make_study()
+    path.write_text(path.read_text().replace(*edit))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert str(path) in message and f"'{key}'" in message and words in message
+
+
+def test_group_without_focus_group_is_an_error(make_study):
+    path = make_study(groups_yaml="""
+participant_groups:
+  - {id: staff, label: Staff}
+  - {id: carers, label: Carers}
+focus_groups:
+  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator]}
+""")
+    with pytest.raises(StudyError, match="group 'carers' has no focus group"):
+        load_study(path)
+
+
+def test_invalid_yaml_names_the_line(make_study):
+    path = make_study()
+    path.write_text(path.read_text() + "  bad: [unclosed\n")
+    with pytest.raises(StudyError, match=r"line \d+"):
+        load_study(path)
+
+
+def test_facilitator_label_must_occur_in_its_transcript(make_study):
+    path = make_study()
+    path.write_text(path.read_text().replace("transcript: FG02.txt, facilitators: [Facilitator]",
+                                             "transcript: FG02.txt, facilitators: [Facilitatr]"))
+    with pytest.raises(StudyError, match="'Facilitatr' never speaks in FG02.txt"):
+        read_study_turns(load_study(path))
+
+
+def test_turns_are_scoped_and_roles_assigned(make_study):
+    u = read_study_turns(load_study(make_study()))
+    assert list(u.columns) == ["focus_group", "participant_group", "speaker", "role", "speaker_type", "turn",
+                               "line", "start_s", "text", "source", "format"]
+    assert set(u.loc[u["speaker"] == "Facilitator", "role"]) == {"facilitator"}
+    assert (u[u["speaker"] != "Facilitator"]["role"] == "participant").all()
+    assert u.groupby("focus_group")["turn"].min().eq(1).all()
+
+
+def test_make_deps_lists_transcripts_and_workshops(make_study, capsys):
+    path = make_study()
+    deps = make_deps(load_study(path))
+    assert "STUDY_NAME := tiny" in deps and "FG03.txt" in deps
+    assert main(["check", str(path)]) == 0
+    assert main(["name", str(path.parent / "nope.yml")]) == 1
+    assert "no such study file" in capsys.readouterr().err
