@@ -191,6 +191,8 @@ class Integration:
             sources.append(t)
         if not target:
             target = self._next_id()
+        elif target in self.integrated:
+            self._integrated_theme(target, where)  # refuses a dropped or absorbed target
         label = str(d.get("label") or (self.integrated[target].label if target in self.integrated else
                                        self.labels.get(sources[0], target) if sources else target))
         theme = self.integrated.get(target) or IntegratedTheme(target, label, [], workshop=workshop.name)
@@ -243,6 +245,9 @@ class Integration:
         texts = self.segments.loc[rows, "text"].str.lower().tolist()
         emb = self.embeddings[rows]
         centroids = []
+        if not all(isinstance(p, dict) for p in parts):
+            raise self._err(where, "each part under 'into:' should be a mapping",
+                            "write '- label: ...' with 'keywords: [...]' or 'quotes: [...]'")
         for k, part in enumerate(parts):
             seeds_kw = [str(w).lower() for w in part.get("keywords") or []]
             seeds_q = [str(q) for q in part.get("quotes") or []]

@@ -32,15 +32,23 @@ nicholas nigel noah norman oliver olivia pamela patricia patrick paul pauline pe
 richard robert roger rose ruby russell ruth ryan sally samantha samuel sandra sarah scott sharon sheila
 shirley simon sophie stephen steven stuart susan suzanne sylvia teresa thomas tim timothy tina tom tony
 tracey tracy trevor valerie vanessa victoria vincent wendy william yvonne zoe
+philippa janine jeanette josephine lorna marion moira morag nina pippa rhian siân sian bethan ffion cerys
+gareth dylan rhys owen huw iain hamish fraser alistair duncan euan shona kirsty ailsa niamh aoife ciaran
+sinead declan priya anjali aisha zara omar tariq yusuf hassan bilal amir nadia sana
 """.split())
+
+#: Words that stand in for a name ("Mr Whoever") and identify nobody.
+PLACEHOLDERS = frozenset({"whoever", "something", "someone", "somebody", "soandso", "so", "x", "blah"})
 
 _TITLE_NAME = re.compile(r"\b(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Sister|Nurse|Professor|Prof)\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)")
 _CAPITALISED = re.compile(r"\b([A-Z][a-z]{2,})\b")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_PHONE = re.compile(r"(?<!\d)(?:\+44\s?7\d{3}|07\d{3}|\+44\s?1\d{3}|01\d{3}|02\d)\s?\d{3}\s?\d{3,4}(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:(?:\+44\s?7|07)\d{3}\s?\d{3}\s?\d{3}"       # mobiles 07xxx xxx xxx
+                    r"|(?:\+44\s?|0)1\d{2,3}\s?\d{3}\s?\d{3,4}"          # 01xx(x) areas
+                    r"|(?:\+44\s?|0)2\d\s?\d{4}\s?\d{4})(?!\d)")       # 02x xxxx xxxx (London etc.)
 _TEN_DIGITS = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
 _DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](19\d{2}|20[01]\d)\b")
-_BORN = re.compile(r"\b(?:born(?: on)?|DOB|date of birth(?: is)?)\s*:?\s*((?:\d{1,2}(?:st|nd|rd|th)?\s+\w+\s+)?(?:19|20)\d{2})", re.IGNORECASE)
+_BORN = re.compile(r"\b(?:born(?: on| in)?|DOB|date of birth(?: is)?)\s*:?\s*((?:\d{1,2}(?:st|nd|rd|th)?\s+\w+\s+)?(?:19|20)\d{2})", re.IGNORECASE)
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b")
 _PLACE = re.compile(r"\b((?:[A-Z][a-z]+\s){1,3}(?:Ward|ward|Unit|Hospital|Infirmary|Centre|Clinic))\b")
 
@@ -80,7 +88,7 @@ def _candidates(text: str, pseudonyms: set[str], places: tuple[str, ...]):
         if not any(p.lower() in m.group(1).lower() for p in places):
             yield "hospital or ward name", m.group(1), m.start()
     for m in _TITLE_NAME.finditer(text):
-        if m.group(1).lower() not in pseudonyms:
+        if m.group(1).lower() not in pseudonyms and m.group(1).lower() not in PLACEHOLDERS:
             yield "personal name", m.group(0), m.start()
     for m in _CAPITALISED.finditer(text):
         word = m.group(1)

@@ -431,7 +431,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     nodes: list[_Node] = []
     for (x, y), size, row in zip(positions, sizes, integ.itertuples(index=False)):
         r = 0.2 + 0.15 * math.sqrt(size / nmax)
-        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 17, 3)}"
+        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 19, 4)}"
         nodes.append(_Node(row.theme_id, "main", x, y, r, size, label, NODE_FILL, proposed=_is_proposed(row.status)))
         sources = sorted(dict.fromkeys(_split(row.source_themes)),
                          key=lambda s: (group_order.get(_group_of(s), len(group_order)), s))
@@ -511,7 +511,7 @@ def _build_thematic_map(integrated, group_themes, segment_themes, links, cooc, p
     ax = fig.add_axes((0.01, legend_top + 0.01, 0.98, top - legend_top - 0.02))
     ax.set_axis_off()
     if nodes:
-        _fit_limits(ax, [n.x for n in nodes], [n.y for n in nodes], margin=0.45)
+        _fit_limits(ax, [n.x for n in nodes], [n.y for n in nodes], margin=0.8)
     else:
         ax.set_xlim(-1, 1)
         ax.set_ylim(-1, 1)
@@ -564,7 +564,8 @@ def _build_thematic_map(integrated, group_themes, segment_themes, links, cooc, p
         cx, cy = _display(ax, (n.x, n.y))
         rpx = n.r * pt_per_unit * px
         if n.kind == "main":
-            t = ax.text(n.x, n.y, n.label, ha="center", va="center", fontsize=10, fontweight="bold", color=DARK,
+            t = ax.text(n.x, n.y, n.label, ha="center", va="center", fontsize=10 if n_main <= 8 else 9,
+                        fontweight="bold", color=DARK,
                         zorder=7, linespacing=1.15, gid=f"label:{n.id}", path_effects=_HALO)
             main_labels.append(_Label(t, (cx, cy), anchor=(cx, cy), anchor_radius=rpx, ignore=(index[n.id],),
                                       leader_colour=DARK))
@@ -897,11 +898,11 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
         lines = [f"balance {max(_num(row.balance), 0.0):.2f}" if _text(row.balance) else "balance n/a"]
         if _is_proposed(row.status):
             lines.append("proposed (not yet agreed)")
-        lines += [_wrap(f"⚠ {f}", 40) for f in _split(row.flags)]
-        notes.append("\n".join(lines))
-    lines_per_row = max([n.count("\n") + 1 for n in notes] + [2])
+        flags = [_wrap(f"⚠ {f}", 40) for f in _split(row.flags)]
+        notes.append(("\n".join(lines), "\n".join(flags)))
+    lines_per_row = max([sum(part.count("\n") + 1 for part in n if part) for n in notes] + [2])
     row_h = max(0.55, 0.17 * lines_per_row + 0.12)
-    notes_w = 0.3 + 0.075 * max([len(line) for n in notes for line in n.split("\n")] + [18])
+    notes_w = 0.3 + 0.075 * max([len(line) for n in notes for part in n for line in part.split("\n")] + [18])
     fig = _figure(3.8 + 1.3 * n_cols + notes_w, 1.9 + row_h * n_rows, layout="constrained")
     fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08)
     gs = fig.add_gridspec(1, 2, width_ratios=[1.3 * n_cols, notes_w])
@@ -948,10 +949,14 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
         ax.text((n_cols - 1) / 2, 0, "No integrated themes yet.", ha="center", va="center", fontsize=11, color=MID)
     ax_notes.set_axis_off()
     ax_notes.set_xlim(0, 1)
-    for i, note in enumerate(notes):
-        first, _, rest = note.partition("\n")
-        ax_notes.text(0.02, i, note, ha="left", va="center", fontsize=9, color=DARK, linespacing=1.25,
-                      fontweight="normal")
+    line_h = 9 * 1.25 / (row_h * 72)  # one line of 9 pt text, in rows
+    for i, (plain, flags) in enumerate(notes):
+        n_lines = plain.count("\n") + 1 + (flags.count("\n") + 1 if flags else 0)
+        top = i - n_lines * line_h / 2
+        ax_notes.text(0.02, top, plain, ha="left", va="top", fontsize=9, color=DARK, linespacing=1.25)
+        if flags:
+            ax_notes.text(0.02, top + (plain.count("\n") + 1) * line_h, flags, ha="left", va="top", fontsize=9,
+                          color="#8B1A1A", fontweight="bold", linespacing=1.25)
     ax_notes.set_title("balance and flags", fontsize=9.5, loc="left", color=MID)
     cbar = fig.colorbar(im, ax=[ax], orientation="horizontal", fraction=0.6 / (1.9 + row_h * n_rows), pad=0.02,
                         aspect=35)
@@ -1061,26 +1066,35 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
         right.append(_Bar(i, _wrap(label + (" (proposed)" if proposed else "") + f" ({in_n.get(i, 0):.0f})", 34, 3),
                           "#4D4D4D", in_n.get(i, 0.0), proposed=proposed))
 
-    def stack(bars, group_breaks):
-        total = sum(b.n for b in bars) or 1.0
-        n_gaps = max(len(bars) - 1, 0)
-        extra = sum(1 for k in range(1, len(bars)) if group_breaks(bars[k - 1], bars[k]))
-        avail = max(1.0 - n_gaps * gap - extra * (group_gap - gap), 0.3)
-        min_h = 0.006
-        y = 1.0
-        for k, b in enumerate(bars):
-            if k:
-                y -= group_gap if group_breaks(bars[k - 1], b) else gap
-            h = max(b.n / total * avail, min_h)
+    min_h = 0.006
+    left_breaks = [k for k in range(1, len(left)) if left[k - 1].group != left[k].group]
+    right_breaks = [k for k in range(1, len(right)) if right[k].id == DROPPED]
+
+    def gaps(bars, breaks):
+        return max(len(bars) - 1, 0) * gap + len(breaks) * (group_gap - gap)
+
+    def span(bars, breaks, k):
+        return gaps(bars, breaks) + sum(max(b.n * k, min_h) for b in bars)
+
+    # one scale (height per segment) for both columns, so a band has the same width at both ends
+    totals = [(sum(b.n for b in bars), bars, breaks) for bars, breaks in ((left, left_breaks), (right, right_breaks))]
+    k = min([(1.0 - gaps(bars, breaks)) / total for total, bars, breaks in totals if total > 0] + [1.0])
+    k = max(k, 1e-9)
+    for _ in range(60):
+        if all(span(bars, breaks, k) <= 1.0 + 1e-9 for _t, bars, breaks in totals):
+            break
+        k *= 0.97
+
+    def stack(bars, breaks):
+        y = 1.0 - (1.0 - span(bars, breaks, k)) / 2 if bars else 1.0  # centred vertically in 0..1
+        for j, b in enumerate(bars):
+            if j:
+                y -= group_gap if j in breaks else gap
+            h = max(b.n * k, min_h)
             b.y1, b.y0 = y, y - h
             y -= h
-        low = bars[-1].y0 if bars else 0.0
-        shift = low / 2  # centre vertically in 0..1
-        for b in bars:
-            b.y0 -= shift
-            b.y1 -= shift
-    stack(left, lambda a, b: a.group != b.group)
-    stack(right, lambda a, b: b.id == DROPPED)
+    stack(left, set(left_breaks))
+    stack(right, set(right_breaks))
 
     lidx = {b.id: b for b in left}
     ridx = {b.id: b for b in right}
@@ -1090,17 +1104,15 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     bands = []
     l_cursor = {b.id: b.y1 for b in left}
     r_cursor = {b.id: b.y1 for b in right}
-    scale_l = {b.id: (b.y1 - b.y0) / b.n if b.n else 0.0 for b in left}
-    scale_r = {b.id: (b.y1 - b.y0) / b.n if b.n else 0.0 for b in right}
     by_left = sorted(flows.items(), key=lambda kv: (lpos.get(kv[0][0], 0), rpos.get(kv[0][1], 0)))
     ends_left = {}
     for (g, i), n in by_left:
-        h = n * scale_l[g]
+        h = n * k
         ends_left[(g, i)] = (l_cursor[g] - h, l_cursor[g])
         l_cursor[g] -= h
     by_right = sorted(flows.items(), key=lambda kv: (rpos.get(kv[0][1], 0), lpos.get(kv[0][0], 0)))
     for (g, i), n in by_right:
-        h = n * scale_r[i]
+        h = n * k
         yl0, yl1 = ends_left[(g, i)]
         bands.append((g, i, n, yl0, yl1, r_cursor[i] - h, r_cursor[i], lidx[g].colour))
         r_cursor[i] -= h
@@ -1211,7 +1223,7 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
     integ_rows = {r["theme_id"]: r for r in _integrated_table(integrated).to_dict("records")}
     width = 1100
     right_lines = sum(b.label.count("\n") + 1 for b in right)
-    height = int(max(420, 24 * max(len(left), right_lines * 0.75) + 80))
+    height = int(max(460, 28 * max(len(left), right_lines * 0.75) + 80))
     top, bottom = 40, height - 16
     xl0, xl1, xr0, xr1 = 385, 401, 699, 715
 
@@ -1341,7 +1353,7 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray, assignments
         seg["was_outlier"] = False
     seg["theme_id"] = seg["theme_id"].map(_text).replace("", "unassigned")
     seg["was_outlier"] = seg["was_outlier"].fillna(False).astype(bool)
-    coords, used = _project_2d(emb.astype(float), seed, method if method != "pca" else "pca")
+    coords, used = _project_2d(emb.astype(float), seed, method)
     lookup = _group_theme_lookup(group_themes)
     label = group_label or group
 

@@ -1,0 +1,196 @@
+"""The self-contained study report (report.html)."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import contract_tables as ct
+from helpers import maps, report
+from helpers.study import group_palette
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    tables = ct.make_tables()
+    out = ct.write_output_dir(tmp_path_factory.mktemp("run") / "fixture-study", tables)
+    # one real figure, to embed something of realistic size
+    fig = maps.plot_theme_group_heatmap(tables["integrated"], list(ct.GROUPS), ct.GROUP_LABELS)
+    maps.save_figure(fig, out / "figures" / "theme_group_heatmap")
+    (out / "figures" / "thematic_map.html").write_text("<!DOCTYPE html><p>map</p>", encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    return ct.make_study(tmp_path_factory.mktemp("study"))
+
+
+@pytest.fixture(scope="module")
+def page(out_dir, study):
+    return report.build_report(out_dir, study)
+
+
+def _section(page: str, key: str) -> str:
+    match = re.search(rf'<section id="{key}">(.*?)</section>', page, re.S)
+    assert match, f"section {key} missing"
+    return match.group(1)
+
+
+def assert_self_contained(page: str):
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"""(?:src|href|action)\s*=\s*["']?\s*//""", page, re.I)
+    assert not re.search(r"<(?:script|link|iframe|object|embed)\b", page, re.I)
+    assert "@import" not in page and "url(" not in page
+    for src in re.findall(r"""src\s*=\s*["']([^"']*)["']""", page):
+        assert src.startswith("data:image/"), src[:40]
+    for href in re.findall(r"""href\s*=\s*["']([^"']*)["']""", page):
+        assert href.startswith("#"), href
+
+
+def test_report_has_every_section_in_order(page):
+    positions = [page.index(f'<section id="{key}">') for key, _title in report.SECTIONS]
+    assert positions == sorted(positions)
+    for _key, title in report.SECTIONS:
+        assert f"<h2>{html.escape(title)}</h2>" in page
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+
+
+def test_report_is_self_contained_with_embedded_images(page):
+    assert_self_contained(page)
+    images = re.findall(r'<img [^>]*src="(data:image/png;base64,[A-Za-z0-9+/=]+)"', page)
+    assert len(images) >= 10  # talk share, 3 maps, 3 segment maps, 3 dendrograms
+    assert "@media print" in page and "size:A4" in page
+
+
+def test_report_names_every_integrated_theme(page, out_dir):
+    import pandas as pd
+
+    integrated = pd.read_csv(out_dir / "integrated_themes.csv")
+    section = _section(page, "integrated")
+    for row in integrated.itertuples():
+        assert row.theme_id in section
+        assert html.escape(row.label) in section
+    assert "⚠ missing voice: students" in section
+    assert 'class="proposed"' in section  # I04 is marked
+    assert "makes possible" in section  # workshop links
+
+
+def test_report_sections_show_the_data(page, study):
+    design = _section(page, "design")
+    for g in study.participant_groups:
+        assert html.escape(g.label) in design
+    for fg in study.focus_groups:
+        assert fg.id in design
+    themes = _section(page, "themes")
+    assert "radiographers:T01" in themes and "time / throughput / targets" in themes
+    assert "<blockquote>" in themes
+    quality = _section(page, "quality")
+    assert "LDA" in quality and "BERTopic" in quality and "unstable" in quality
+    maps_section = _section(page, "maps")
+    for g in study.group_ids:
+        assert html.escape(study.group_labels[g]) in maps_section
+    assert "figures/thematic_map.html" in maps_section
+    definition = _section(page, "definition")
+    assert "<strong>recognising</strong>" in definition and "<li>" in definition
+    assert "Uses the patient&#x27;s preferred name" in definition
+    repro = _section(page, "reproducibility")
+    assert "0123456789ab" in repro and "0123456789abcdef0123" not in repro  # short sha256
+    assert "bertopic" in repro and "41.5" in repro
+
+
+def test_report_disclosure_gives_counts_not_details(page):
+    section = _section(page, "disclosure")
+    assert "<strong>1 unresolved</strong>" in section
+    assert "Oak Ward" not in page and "12/03/1961" not in page and "Sister Kay" not in page
+    assert "Export refused" in section
+
+
+def test_synthetic_banner(out_dir, tmp_path):
+    synthetic = report.build_report(out_dir, ct.make_study(tmp_path, synthetic=True))
+    real = report.build_report(out_dir, ct.make_study(tmp_path, synthetic=False))
+    assert "Synthetic illustration: no substantive claims" in synthetic
+    assert "Synthetic illustration" not in real
+
+
+def test_report_escapes_text_from_data(out_dir, study, tmp_path):
+    import pandas as pd
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(out_dir, hostile)
+    gt = pd.read_csv(hostile / "group_themes.csv")
+    gt.loc[0, "quote_1"] = '“<script>alert("q")</script>” (Ruth, FG01)'
+    gt.to_csv(hostile / "group_themes.csv", index=False)
+    it = pd.read_csv(hostile / "integrated_themes.csv")
+    it.loc[0, "label"] = '<img src="https://example.org/x.png">'
+    it.to_csv(hostile / "integrated_themes.csv", index=False)
+    (hostile / "definition.md").write_text("# Def <b>x</b>\n\n[a link](https://example.org) and <iframe>\n")
+    page = report.build_report(hostile, study)
+    assert "<script>" not in page and "<iframe>" not in page and '<img src="https' not in page
+    assert "&lt;script&gt;alert" in page and "&lt;img src=" in page
+    assert "a link" in page  # link text kept, target dropped
+    assert "Compassion in radiotherapy &lt;fixture&gt;" in page  # the study title is escaped too
+
+
+def test_missing_files_are_said_plainly_and_never_crash(study, tmp_path):
+    page = report.build_report(tmp_path / "empty", study)
+    assert_self_contained(page)
+    for key in ("talk", "themes", "quality", "integrated", "maps", "definition", "disclosure", "reproducibility"):
+        assert "Not available" in _section(page, key), key
+    assert "talk_share.csv" in _section(page, "talk")
+    assert "FG01" in _section(page, "design")  # the design comes from study.yml, always there
+
+
+def test_unreadable_files_only_break_their_section(out_dir, study, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(out_dir, broken)
+    (broken / "integrated_themes.csv").write_bytes(b"\x00\x01\x02 not,a\ncsv\x00,\n\"")
+    (broken / "run_manifest.json").write_text("{not json")
+    (broken / "theme_quality.csv").write_text("")
+    page = report.build_report(broken, study)
+    assert "could not be built" in _section(page, "reproducibility")
+    assert "Who spoke" in page and "radiographers:T01" in _section(page, "themes")
+    assert_self_contained(page)
+
+
+def test_write_report_is_atomic(out_dir, study):
+    path = report.write_report(out_dir, study)
+    assert path == out_dir / "report.html"
+    assert path.read_text(encoding="utf-8") == report.build_report(out_dir, study)
+    assert not [p for p in out_dir.iterdir() if p.name.endswith(".part")]
+
+
+def test_markdown_subset():
+    out = report.markdown_to_html("# Title\n\nSome **bold** and *it*.\n\n- one\n- two\n\n1. first\n\n> quoted <x>")
+    assert "<h3>Title</h3>" in out and "<strong>bold</strong>" in out and "<em>it</em>" in out
+    assert "<ul><li>one</li><li>two</li></ul>" in out and "<ol><li>first</li></ol>" in out
+    assert "<blockquote>quoted &lt;x&gt;</blockquote>" in out
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed: cannot load the report "
+                                                           "headless (install chromium to run this check)")
+def test_report_renders_in_headless_chromium(out_dir, study, tmp_path):
+    path = report.write_report(out_dir, study)
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}", "--dump-dom",
+         path.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    assert '<section id="integrated">' in dom and "I05" in dom
+    assert dom.count("<img") >= 10
+
+
+def test_palette_matches_maps():
+    # the report's colour chips use the same palette as the figures
+    assert list(group_palette(ct.GROUPS)) == list(ct.GROUPS)
