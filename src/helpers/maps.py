@@ -716,13 +716,13 @@ def thematic_map_html(integrated: pd.DataFrame, group_themes: pd.DataFrame, segm
     """The thematic map as one self-contained interactive HTML page (inline SVG, no requests).
 
     Hovering, focusing (Tab) or clicking a node shows its label, keywords, group shares,
-    flags and quotes (``quotes_by_theme``, e.g. from :func:`collect_quotes`; a group theme
+    flags and quotes (``quotes_by_theme``; default :func:`collect_quotes`; a group theme
     without an entry falls back to its own quote columns). The layout, including label
     positions, is the one of :func:`plot_thematic_map`.
     """
     palette = dict(palette or {})
     group_labels = dict(group_labels or {})
-    quotes_by_theme = dict(quotes_by_theme or {})
+    quotes_by_theme = collect_quotes(integrated, group_themes) if quotes_by_theme is None else dict(quotes_by_theme)
     title = title or "Thematic map: integrated themes and the group themes they came from"
     fig, ax = _build_thematic_map(integrated, group_themes, segment_themes, links, cooc, palette, group_labels, title)
     try:
@@ -1097,7 +1097,6 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     stack(right, set(right_breaks))
 
     lidx = {b.id: b for b in left}
-    ridx = {b.id: b for b in right}
     lpos = {b.id: k for k, b in enumerate(left)}
     rpos = {b.id: k for k, b in enumerate(right)}
     # band thickness per flow, stacked within nodes
@@ -1165,7 +1164,7 @@ def plot_lineage(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
     handles += [mpatches.Patch(fc="#4D4D4D", label="integrated theme"),
                 mpatches.Patch(fc="white", ec="#4D4D4D", ls="--", lw=1.2, label="integrated theme, proposed"),
                 mpatches.Patch(fc=LIGHT, label="dropped")]
-    legend, legend_top = _legend_strip(fig, handles, [h.get_label() for h in handles], ncol=min(len(handles), 4))
+    _legend, legend_top = _legend_strip(fig, handles, [h.get_label() for h in handles], ncol=min(len(handles), 4))
     top = _title(fig, title or "Lineage: from each group's themes to the integrated themes",
                  "band width ∝ number of segments")
     renderer = fig.canvas.get_renderer()
@@ -1174,7 +1173,7 @@ def plot_lineage(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.01, 1.01)
     xl0, xl1, xr0, xr1 = 0.35, 0.365, 0.635, 0.65
-    for g, i, n, yl0, yl1, yr0, yr1, colour in bands:
+    for g, i, _n, yl0, yl1, yr0, yr1, colour in bands:
         ax.add_patch(mpatches.PathPatch(_band_path(xl1, xr0, yl0, yl1, yr0, yr1), fc=colour, ec="none", alpha=0.45,
                                         zorder=1, gid=f"band:{g}->{i}"))
     for b in left:
@@ -1205,9 +1204,8 @@ def plot_lineage(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
         for t, b, y, c in zip(texts, bars, ys, centres):
             t.set_y(inverse.transform((0, y))[1])
             if abs(y - c) > 1.5 * px:
-                xa = x_node if ha == "right" else x_node
                 xm = x_text + (0.006 if ha == "right" else -0.006)
-                ax.add_line(Line2D([xa, xm], [(b.y0 + b.y1) / 2, inverse.transform((0, y))[1]], color=GREY, lw=0.6,
+                ax.add_line(Line2D([x_node, xm], [(b.y0 + b.y1) / 2, inverse.transform((0, y))[1]], color=GREY, lw=0.6,
                                    zorder=1.5))
     return fig
 
