@@ -358,7 +358,7 @@ def write_output_dir(out: Path, tables: dict | None = None, figures: bool = True
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         names = ["talk_share", "thematic_map", "theme_group_heatmap", "theme_lineage",
-                 *(f"segment_map_{g}" for g in GROUPS), *(f"theme_dendrogram_{g}" for g in GROUPS)]
+                 *(f"segments_{g}" for g in GROUPS), *(f"hierarchy_{g}" for g in GROUPS)]
         for name in names:
             fig = Figure(figsize=(2, 1), dpi=50)
             FigureCanvasAgg(fig)

@@ -417,3 +417,28 @@ def test_save_figure_leaves_nothing_on_failure(tables, tmp_path):
     with pytest.raises(ValueError):
         maps.save_figure(fig, tmp_path / "broken", formats=("no-such-format",))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_works_on_tables_read_back_as_notebook_06_reads_them(tables, tmp_path):
+    """CSV round trip with keep_default_na=False: empty cells are '' and some numbers are strings."""
+    out = ct.write_output_dir(tmp_path / "out", tables, figures=False)
+
+    def read(name):
+        return pd.read_csv(out / name, keep_default_na=False)
+    integrated, group_themes, links, hierarchy = (read(n) for n in ("integrated_themes.csv", "group_themes.csv",
+                                                                    "theme_links.csv", "theme_hierarchy.csv"))
+    segment_themes = pd.read_parquet(out / "segment_themes.parquet")
+    segments = pd.read_parquet(out / "segments.parquet")
+    cooc = maps.cooccurrence_edges(segment_themes, segments)
+    # quotes keyed by group theme only, as the notebook builds them
+    quotes = {r.theme_id: [r[f"quote_{k}"] for k in range(1, 6) if r.get(f"quote_{k}")] for _, r in group_themes.iterrows()}
+    page = maps.thematic_map_html(integrated, group_themes, segment_themes, links, cooc, PALETTE, LABELS, quotes)
+    details = json.loads(re.search(r'id="map-data">(.*?)</script>', page, re.S).group(1))
+    assert all(details[t]["quotes"] for t in integrated["theme_id"])  # integrated themes borrow their sources' quotes
+    figs = [maps.plot_thematic_map(integrated, group_themes, segment_themes, links, cooc, PALETTE, LABELS),
+            maps.plot_theme_group_heatmap(integrated, list(ct.GROUPS), LABELS),
+            maps.plot_lineage(group_themes, integrated, segment_themes, PALETTE, LABELS),
+            maps.plot_theme_dendrogram(hierarchy, group_themes, "students")]
+    for fig in figs:
+        assert_inside_figure(fig)
+    assert "⚠ missing voice: students" in "\n".join(t.get_text() for t in _visible_texts(figs[1]))

@@ -431,7 +431,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     nodes: list[_Node] = []
     for (x, y), size, row in zip(positions, sizes, integ.itertuples(index=False)):
         r = 0.2 + 0.15 * math.sqrt(size / nmax)
-        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 19, 4)}"
+        label = f"{row.theme_id}\n{_wrap(row.label or row.theme_id, 19, 4 if n_main <= 8 else 3)}"
         nodes.append(_Node(row.theme_id, "main", x, y, r, size, label, NODE_FILL, proposed=_is_proposed(row.status)))
         sources = sorted(dict.fromkeys(_split(row.source_themes)),
                          key=lambda s: (group_order.get(_group_of(s), len(group_order)), s))
@@ -742,7 +742,7 @@ def thematic_map_html(integrated: pd.DataFrame, group_themes: pd.DataFrame, segm
                  f'role="img" aria-label="{_e(title)}">',
                  f'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
                  f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{DARK}"/></marker></defs>',
-                 '<rect width="100%" height="100%" fill="#fff"/>']
+                 f'<rect width="{box.width:.0f}" height="{box.height:.0f}" fill="#fff"/>']
         wmax = max((w for *_, w, _c in cooc_rows), default=0.0)
         for a, b, w, count in cooc_rows:
             (x1, y1), (x2, y2) = xy(by_id[a].x, by_id[a].y), xy(by_id[b].x, by_id[b].y)
@@ -805,6 +805,21 @@ def thematic_map_html(integrated: pd.DataFrame, group_themes: pd.DataFrame, segm
             parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                          f'stroke="{_e(line.get_color())}" stroke-width="1"/>')
         parts.append("</svg>")
+        # crop the drawing to what is drawn (nodes and labels), with a small margin
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+        xs = [v for b in boxes for v in (b.x0, b.x1)]
+        ys = [v for b in boxes for v in (b.y0, b.y1)]
+        for n in nodes:
+            cx, cy = ax.transData.transform((n.x, n.y))
+            xs += [cx - n.r * unit, cx + n.r * unit]
+            ys += [cy - n.r * unit, cy + n.r * unit]
+        if xs:
+            pad = 12
+            x0, x1 = max(min(xs) - box.x0 - pad, 0), min(max(xs) - box.x0 + pad, box.width)
+            y0, y1 = max(box.y1 - max(ys) - pad, 0), min(box.y1 - min(ys) + pad, box.height)
+            parts[0] = parts[0].replace(f'viewBox="0 0 {box.width:.0f} {box.height:.0f}"',
+                                        f'viewBox="{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}"')
     finally:
         fig.clear()
     legend = _legend_html(palette, group_labels, ("dashed circle = proposed", "arrow = link decided in a workshop",
@@ -847,7 +862,9 @@ def _node_details(integrated, group_themes, palette, group_labels, quotes_by_the
                 "shares": shares,
                 "share_max": max([s["pct"] for s in shares] + [1e-9]),
                 "flags": _split(row.get("flags")),
-                "quotes": list(quotes_by_theme.get(n.id, []))[:8],
+                "quotes": list(quotes_by_theme.get(n.id) or [
+                    q for src in _split(row.get("source_themes"))
+                    for q in list(quotes_by_theme.get(src) or _quotes_of(lookup.get(src)))[:2]])[:8],
             }
         else:
             row = lookup.get(n.id, {})

@@ -66,13 +66,16 @@ p.lead{color:var(--mid);margin:.1rem 0 1rem}
 nav.toc{background:var(--soft);border-radius:6px;padding:.6rem 1rem;margin:1rem 0}
 nav.toc ol{margin:.2rem 0;padding-left:1.4rem;columns:2}
 nav.toc a{color:var(--ink)}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.86rem}
-th,td{border-bottom:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}
-th{background:var(--soft);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.wide{overflow-x:auto;margin:.5rem 0 1rem}
+table{border-collapse:collapse;width:100%;font-size:.84rem}
+th,td{border-bottom:1px solid var(--line);padding:.3rem .4rem;text-align:left;vertical-align:top}
+th{background:var(--soft);font-weight:600;vertical-align:bottom;hyphens:auto}
+td{overflow-wrap:break-word}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap;overflow-wrap:normal}
 tr.proposed td{font-style:italic;background:#fafaf2}
 .missing{border-left:4px solid var(--line);background:var(--soft);padding:.5rem .8rem;color:var(--mid)}
-.flag{color:var(--warn);font-weight:600;white-space:nowrap}
+.flag{color:var(--warn);font-weight:600}
 .warn{border-left:4px solid var(--warn);background:#fbeeee;padding:.5rem .8rem}
 figure{margin:1rem 0 1.4rem;text-align:center}
 figure img{max-width:100%;height:auto;border:1px solid var(--line)}
@@ -96,6 +99,8 @@ footer{margin-top:3rem;color:var(--mid);font-size:.82rem;border-top:1px solid va
   h2{break-after:avoid;page-break-after:avoid}
   h3,h4{break-after:avoid;page-break-after:avoid}
   figure,.theme,tr,blockquote,.banner{break-inside:avoid;page-break-inside:avoid}
+  .wide{overflow:visible}
+  table{font-size:8.5pt}
   figure img{max-height:235mm;border:none}
   section#maps,section#reproducibility{break-before:page;page-break-before:always}
   .banner,tr.proposed td,th{print-color-adjust:exact;-webkit-print-color-adjust:exact}
@@ -143,6 +148,8 @@ def _fmt(value, kind: str = "num") -> str:
         return f"{v:,.0f}"
     if kind == "sec":
         return f"{v:,.1f}"
+    if kind == "dec":
+        return f"{v:.2f}"
     if float(v).is_integer() and abs(v) < 1e9:
         return f"{v:,.0f}"
     return f"{v:.2f}"
@@ -170,10 +177,12 @@ def _read_csv(out: Path, name: str) -> pd.DataFrame:
 
 
 def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None) -> str:
-    """``columns``: (column, heading, kind) with kind one of text/num/int/pct/sec/flags."""
+    """``columns``: (column, heading, kind); kind is text, html (already escaped), flags, or a number
+    format: num, int, pct, sec, dec."""
     if df is None or df.empty:
         return '<p class="missing">No rows.</p>'
-    head = "".join(f'<th class="{"num" if kind in ("num", "int", "pct", "sec") else ""}">{_e(title)}</th>'
+    numeric = ("num", "int", "pct", "sec", "dec")
+    head = "".join(f'<th class="{"num" if kind in numeric else ""}">{_e(title)}</th>'
                    for _c, title, kind in columns)
     rows = []
     for rec in df.to_dict("records"):
@@ -182,6 +191,8 @@ def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None
             value = rec.get(col)
             if kind == "text":
                 cells.append(f"<td>{_e(value)}</td>")
+            elif kind == "html":
+                cells.append(f"<td>{value}</td>")
             elif kind == "flags":
                 flags = _split(value)
                 cells.append("<td>" + "<br>".join(f'<span class="flag">⚠ {_e(f)}</span>' for f in flags) + "</td>")
@@ -190,7 +201,7 @@ def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None
         cls = row_class(rec) if row_class else ""
         attr = f' class="{_e(cls)}"' if cls else ""
         rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -325,7 +336,8 @@ def _talk(out: Path, study: Study) -> str:
         if "level" in ts.columns:
             order = {"study": 0, "participant_group": 1, "focus_group": 2}
             ts = ts.assign(_o=ts["level"].map(lambda v: order.get(_text(v), 3))).sort_values(["_o"], kind="stable")
-        ts = ts.assign(level=ts.get("level", pd.Series(dtype=str)).map(lambda v: _text(v).replace("_", " ")))
+        names = {"participant_group": "group", "focus_group": "focus group"}
+        ts = ts.assign(level=ts.get("level", pd.Series(dtype=str)).map(lambda v: names.get(_text(v), _text(v))))
         if "participant_group" in ts.columns:
             ts["participant_group"] = ts["participant_group"].map(
                 lambda g: "all" if _text(g) == "all" else _group_label(study, _text(g)))
@@ -337,7 +349,7 @@ def _talk(out: Path, study: Study) -> str:
                                  ("participant_turns", "participant turns", "int"),
                                  ("participant_words", "participant words", "int"),
                                  ("facilitator_share_of_words", "facilitator share", "pct"),
-                                 ("gini_participant_words", "Gini", "num"),
+                                 ("gini_participant_words", "Gini", "dec"),
                                  ("top_speaker_share", "top speaker share", "pct")]))
     except _Missing as exc:
         parts.append(_missing(str(exc)))
@@ -380,11 +392,11 @@ def _themes(out: Path, study: Study) -> str:
 
 _QUALITY_COLS = (
     ("n_themes", "bertopic", "themes", "int"),
-    ("coherence_npmi_mean", "bertopic", "coherence (NPMI), BERTopic", "num"),
-    ("coherence_npmi_mean", "lda", "coherence (NPMI), LDA", "num"),
-    ("stability_ari_mean", "bertopic", "stability (ARI), BERTopic", "num"),
-    ("stability_ari_mean", "lda", "stability (ARI), LDA", "num"),
-    ("agreement_ari_with_bertopic", "lda", "LDA–BERTopic agreement (ARI)", "num"),
+    ("coherence_npmi_mean", "bertopic", "coherence (NPMI), BERTopic", "dec"),
+    ("coherence_npmi_mean", "lda", "coherence (NPMI), LDA", "dec"),
+    ("stability_ari_mean", "bertopic", "stability (ARI), BERTopic", "dec"),
+    ("stability_ari_mean", "lda", "stability (ARI), LDA", "dec"),
+    ("agreement_ari_with_bertopic", "lda", "LDA–BERTopic agreement (ARI)", "dec"),
     ("outlier_share_before_reassignment", "bertopic", "outliers before reassignment", "pct"),
 )
 
@@ -424,12 +436,14 @@ def _quality(out: Path, study: Study) -> str:
                 wide[col] = None
         wide["note"] = [("unstable: check before naming" if _num(v) is not None and _num(v) < 0.5 else "")
                         for v in wide["stability_jaccard"]]
+        rank = {g: k for k, g in enumerate(_ordered_groups(study, wide["participant_group"]))}
+        wide = wide.assign(_r=wide["participant_group"].map(rank)).sort_values(["_r", "scope"], kind="stable")
         wide["participant_group"] = wide["participant_group"].map(lambda g: _group_label(study, g))
         parts.append("<h3>Per theme</h3><p>Stability here is the mean best-match Jaccard overlap of the theme with "
                      "its counterpart in each refit; below 0.5 the theme is fragile.</p>")
         parts.append(_table(wide, [("participant_group", "participant group", "text"), ("scope", "theme", "text"),
-                                   ("stability_jaccard", "stability (Jaccard)", "num"),
-                                   ("coherence_npmi", "coherence (NPMI)", "num"), ("note", "note", "text")]))
+                                   ("stability_jaccard", "stability (Jaccard)", "dec"),
+                                   ("coherence_npmi", "coherence (NPMI)", "dec"), ("note", "note", "text")]))
     return "\n".join(parts)
 
 
@@ -442,27 +456,26 @@ def _integrated(out: Path, study: Study) -> str:
         return '<p class="missing">integrated_themes.csv has no themes.</p>'
     share_cols = [c for c in it.columns if str(c).startswith("share_")]
     groups = _ordered_groups(study, [c[len("share_"):] for c in share_cols])
-    it = it.assign(sources=it.get("source_themes", pd.Series([""] * len(it))).map(lambda v: ", ".join(_split(v))))
+    it = it.assign(sources=it.get("source_themes", pd.Series([""] * len(it))).map(lambda v: ", ".join(_split(v))),
+                   theme=[f"<code>{_e(i)}</code> {_e(lab)}" for i, lab in zip(it["theme_id"], it.get("label", it["theme_id"]))])
     n_prop = sum(_text(s).lower() == "proposed" for s in it.get("status", []))
     parts = [f"<p>{len(it)} integrated theme{'s' if len(it) != 1 else ''} from the co-production workshops"
              f"{f', {n_prop} still proposed (in italics)' if n_prop else ''}. Each share is the part of that "
              "participant group's segments the theme covers; <em>balance</em> is 1 when every group is equally "
              "represented and 0 when one group carries the theme alone.</p>"]
-    cols = [("theme_id", "id", "text"), ("label", "label", "text"), ("status", "status", "text"),
-            ("sources", "from group themes", "text"), ("n_segments", "segments", "int"),
+    cols = [("theme", "integrated theme", "html"), ("status", "status", "text"), ("n_segments", "segments", "int"),
             ("n_speakers", "speakers", "int")]
     cols += [(f"share_{g}", _group_label(study, g), "pct") for g in groups]
-    cols += [("balance", "balance", "num"), ("flags", "flags", "flags")]
+    cols += [("balance", "balance", "dec"), ("flags", "flags", "flags")]
     parts.append(_table(it, cols, row_class=lambda r: "proposed" if _text(r.get("status")).lower() == "proposed" else ""))
-    described = it[it["description"].map(_text) != ""] if "description" in it.columns else it.iloc[0:0]
-    if not described.empty:
-        parts.append("<h3>Descriptions</h3>")
-        for rec in described.to_dict("records"):
-            where = _text(rec.get("workshop"))
-            parts.append(f'<div class="theme"><h4><code>{_e(rec.get("theme_id"))}</code> {_e(rec.get("label"))}</h4>'
-                         f'<p>{_e(rec.get("description"))}</p>'
-                         f'<p class="meta">{_e(_text(rec.get("status")) or "agreed")}'
-                         f'{(" in " + _e(where)) if where else ""}</p></div>')
+    parts.append("<h3>Descriptions and sources</h3>")
+    for rec in it.to_dict("records"):
+        where = _text(rec.get("workshop"))
+        parts.append(f'<div class="theme"><h4><code>{_e(rec.get("theme_id"))}</code> {_e(rec.get("label"))}</h4>'
+                     + (f'<p>{_e(rec.get("description"))}</p>' if _text(rec.get("description")) else "")
+                     + f'<p class="meta">{_e(_text(rec.get("status")) or "agreed")}'
+                     f'{(" in " + _e(where)) if where else ""} · from group themes: {_e(rec.get("sources")) or "none"}'
+                     "</p></div>")
     links_path = out / "theme_links.csv"
     if links_path.is_file():
         links = _read_csv(out, "theme_links.csv")
@@ -490,14 +503,14 @@ def _maps(out: Path, study: Study) -> str:
                      + ", ".join(f"<code>{_e(n)}</code>" for n in interactive) + ".</p>")
     figures = out / "figures"
     per_group = sorted(figures.glob("*.png")) if figures.is_dir() else []
-    kinds = (("segment", "segments mapped by meaning", "Segment map"),
-             ("dendrogram", "how the themes group together", "Theme hierarchy"))
+    kinds = ((("segment",), "segments mapped by meaning", "Segment map"),
+             (("dendrogram", "hierarchy"), "how the themes group together", "Theme hierarchy"))
     for g in study.group_ids:
         found = []
-        for key, caption, alt in kinds:
+        for keys, caption, alt in kinds:
             for path in per_group:
                 stem = path.stem
-                if key in stem and (stem.endswith(f"_{g}") or stem.endswith(f"-{g}")):
+                if any(k in stem for k in keys) and (stem.endswith(f"_{g}") or stem.endswith(f"-{g}")):
                     found.append(_image(path, f"{alt}: {_group_label(study, g)}",
                                         f"{_group_label(study, g)}: {caption}."))
         if found:
@@ -603,7 +616,8 @@ def _reproducibility(out: Path, study: Study) -> str:
             parts.append(_table(packages, [("package", "package", "text"), ("version", "version", "text")]))
     outputs = manifest.get("outputs") or []
     if outputs:
-        parts.append(f"<p>{len(outputs)} output files are recorded with their sha256 in the manifest.</p>")
+        plural = "s" if len(outputs) != 1 else ""
+        parts.append(f"<p>The manifest records {len(outputs)} output file{plural} with a sha256 each.</p>")
     return "\n".join(parts)
 
 
