@@ -80,3 +80,26 @@ def test_cli_verify_exit_code(tmp_path, capsys):
     b.write_text(json.dumps({"outputs": [{"path": "x", "sha256": "1"}]}))
     assert pipeline.main(["verify", str(a), str(b)]) == 0
     assert "1 of 1 outputs identical" in capsys.readouterr().out
+
+
+def test_every_input_error_of_the_helpers_is_shown_as_its_sentence():
+    from helpers.transcripts import TranscriptError
+
+    assert issubclass(TranscriptError, UserError) and issubclass(TranscriptError, ValueError)
+    assert {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"} <= pipeline.user_error_names()
+    assert pipeline._one_sentence("TranscriptError", "a.txt, line 2: no text;  add it.") == "a.txt, line 2: no text; add it."
+    assert pipeline._one_sentence("KeyError", "'x'") == "KeyError: 'x'"
+
+
+def test_notebook_01_stops_on_a_bad_transcript_with_its_sentence_and_writes_nothing(make_study, tmp_path):
+    from conftest import ROOT
+
+    path = make_study()
+    (path.parent / "FG02.txt").write_text("Facilitator: Tell me about the mask.\nCath:\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(UserError) as err:
+        pipeline.run_notebook(ROOT / "notebooks" / "01_ingest_transcripts.ipynb", out / "notebooks" / "01.ipynb",
+                              {"study": str(path), "output_dir": str(out), "seed": 1})
+    message = str(err.value)
+    assert message.startswith(f"{path.parent / 'FG02.txt'}, line 2:") and "Traceback" not in message
+    assert not (out / "utterances.parquet").exists() and not (out / "disclosures.csv").exists()

@@ -115,20 +115,35 @@ def show_user_errors_briefly() -> None:
         return
 
     def handler(shell, etype, evalue, tb, tb_offset=None):
-        message = f"{etype.__name__}: {evalue}"
-        print(message, file=sys.stderr)
-        return [message]
+        # Publish a normal error output (name and message, so papermill and nbval see
+        # the failure and its sentence) whose "traceback" is just that sentence.
+        shell._showtraceback(etype, evalue, [f"{etype.__name__}: {evalue}"])
 
     shell.set_custom_exc((UserError,), handler)
 
 
 # --------------------------------------------------------------------------- running
 
+def user_error_names() -> set[str]:
+    """Names of every :class:`UserError` subclass the helpers define.
+
+    papermill reports a failed cell by the exception's class *name* only, so the runner
+    recognises the user's input errors by the names in this class tree.
+    """
+    from . import coproduction, embeddings, refi, transcripts  # noqa: F401  (define subclasses)
+
+    names, todo = set(), [UserError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
 def _one_sentence(ename: str, evalue: str) -> str:
     """The message a user should read: our own errors as they are, others with their type."""
-    own = {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"}
     text = " ".join(str(evalue).split())
-    return text if ename in own else f"{ename}: {text}"
+    return text if ename in user_error_names() else f"{ename}: {text}"
 
 
 def run_notebook(notebook: Path, executed: Path, parameters: dict) -> float:

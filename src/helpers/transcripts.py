@@ -36,6 +36,8 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from ._io import UserError
+
 __all__ = [
     "ANNOTATION_RE",
     "COLUMNS",
@@ -56,8 +58,11 @@ _SUPPORTED_LAYOUTS = (
 )
 
 
-class TranscriptError(ValueError):
-    """A transcript cannot be read; the message names the file, the line and the fix."""
+class TranscriptError(UserError):
+    """A transcript cannot be read; the message names the file, the line and the fix.
+
+    A :class:`UserError` (and so a ``ValueError``): notebooks show it as its one sentence.
+    """
 
 
 def _error(source: str, problem: str, fix: str, line: int | None = None,
