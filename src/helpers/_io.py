@@ -1,11 +1,14 @@
-"""Small shared pieces: atomic writes and one-sentence user errors."""
+"""Small shared pieces: atomic writes, one-sentence user errors, reading table cells."""
 
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 
 class UserError(ValueError):
@@ -47,3 +50,53 @@ def write_parquet_atomic(df, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
     return Path(path)
+
+
+def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) -> list[Path]:
+    """Write ``fig`` as ``stem.<format>`` for each format, atomically; close the figure.
+
+    Tight bounding box (nothing clipped), white background, no timestamps in SVG/PDF
+    metadata, so the same figure gives the same bytes on every run.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    written = []
+    try:
+        for fmt in formats:
+            fmt = str(fmt).lower().lstrip(".")
+            path = stem.parent / f"{stem.name}.{fmt}"
+            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt)
+            with atomic_path(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "helpers.maps"}):
+                fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white",
+                            metadata=metadata)
+            written.append(path)
+    finally:
+        plt.close(fig)
+    return written
+
+
+# --------------------------------------------------------------------------- table cells
+
+def cell_text(value) -> str:
+    """A table cell as text: None and NaN become "", surrounding space is stripped."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip()
+
+
+def cell_list(value, sep: str = ";") -> list[str]:
+    """A ``sep``-separated cell (e.g. ``source_themes``) as a list of non-empty items."""
+    return [part.strip() for part in cell_text(value).split(sep) if part.strip()]
+
+
+def html_text(value) -> str:
+    """A cell escaped for HTML text and attributes."""
+    return html.escape(cell_text(value), quote=True)
+

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from ._io import UserError
+from .themes import quotes_of
 
 ACTIONS = ("merge", "rename", "split", "drop", "define", "link", "assign")
 RELATIONS = ("part of", "leads to", "in tension with")
@@ -509,12 +510,9 @@ h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16
 
 
 def _quotes_of(group_themes: pd.DataFrame, theme: str, n: int = 5) -> list[str]:
+    """Quotes of a group theme; a part made by ``split`` shows its parent's quotes."""
     base = theme.split(".")[0] if re.search(r"\.\d+$", theme) else theme
-    if base not in group_themes.index:
-        return []
-    row = group_themes.loc[base]
-    return [str(row[f"quote_{k}"]) for k in range(1, n + 1) if f"quote_{k}" in row and str(row[f"quote_{k}"]).strip()
-            and str(row[f"quote_{k}"]) != "nan"]
+    return quotes_of(group_themes.loc[base])[:n] if base in group_themes.index else []
 
 
 def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], state: Integration,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .embeddings import _n_words
+from .embeddings import count_words
 from .transcripts import strip_annotations
 
 
@@ -25,7 +25,7 @@ def gini(values) -> float:
 
 def add_word_counts(utterances: pd.DataFrame) -> pd.DataFrame:
     """Words per turn, spoken words only (annotations such as [laughs] are not counted)."""
-    return utterances.assign(words=[_n_words(strip_annotations(t)) for t in utterances["text"]])
+    return utterances.assign(words=[count_words(strip_annotations(t)) for t in utterances["text"]])
 
 
 def speaker_share(utterances: pd.DataFrame) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _n_words(text: str) -> int:
+def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
@@ -82,7 +82,7 @@ def window_turn(text: str, max_sentences: int = 3, max_words: int = 80, min_word
     current: list[int] | None = None
     count = words = 0
     for start, end in _sentence_spans(text):
-        n = _n_words(text[start:end])
+        n = count_words(text[start:end])
         if current is not None and (count >= max_sentences or words + n > max_words and words > 0):
             windows.append(current)
             current = None
@@ -117,7 +117,7 @@ def make_segments(utterances: pd.DataFrame, max_sentences: int = 3, max_words: i
                 "turn": int(turn.turn),
                 "char_start": int(start),
                 "char_end": int(end),
-                "n_words": _n_words(clean),
+                "n_words": count_words(clean),
                 "text": clean,
             })
     columns = ["segment_id", "focus_group", "participant_group", "speaker", "turn",

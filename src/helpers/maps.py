@@ -25,7 +25,6 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as MplPath
 
-from ._io import atomic_path
+from ._io import atomic_path, save_figure  # noqa: F401  (save_figure is part of this module's API)
+from ._io import cell_list as _split
+from ._io import cell_text as _text
+from ._io import html_text as _e
+from .themes import quotes_of
 
 #: Smallest font size (points, at the saved size) used anywhere in these figures.
 MIN_FONT = 8
@@ -59,21 +62,6 @@ def _figure(width: float, height: float, dpi: int = 100, **kwargs) -> Figure:
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white", **kwargs)
     FigureCanvasAgg(fig)
     return fig
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
-
-
-def _split(value, sep: str = ";") -> list[str]:
-    return [part.strip() for part in _text(value).split(sep) if part.strip()]
 
 
 def _num(value, default: float = 0.0) -> float:
@@ -140,10 +128,7 @@ def _group_theme_lookup(group_themes: pd.DataFrame | None) -> dict[str, dict]:
 
 
 def _quotes_of(row: dict | None) -> list[str]:
-    if not row:
-        return []
-    keys = sorted((k for k in row if str(k).startswith("quote_") and str(k)[6:].isdigit()), key=lambda k: int(k[6:]))
-    return [_text(row[k]) for k in keys if _text(row[k])]
+    return quotes_of(row) if row else []
 
 
 def _segment_counts(segment_themes: pd.DataFrame | None) -> Counter:
@@ -666,10 +651,6 @@ _MAP_JS = """
   });
 })();
 """
-
-
-def _e(value) -> str:
-    return html.escape(_text(value), quote=True)
 
 
 def _json_script(element_id: str, payload) -> str:
@@ -1270,7 +1251,7 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
         else:
             row = integ_rows.get(b.id, {})
             tip = f"{b.id} · {_text(row.get('label'))} ({_text(row.get('status')) or 'agreed'}): {b.n:.0f} segments"
-        style = (f'fill="#fff" stroke="#4D4D4D" stroke-dasharray="4 3" stroke-width="1.5"' if b.proposed
+        style = ('fill="#fff" stroke="#4D4D4D" stroke-dasharray="4 3" stroke-width="1.5"' if b.proposed
                  else f'fill="{_e(b.colour)}"')
         parts.append(f'<rect class="bar" data-node="{_e(b.id)}" x="{xr0}" y="{y(b.y1):.1f}" width="{xr1 - xr0}" '
                      f'height="{max(y(b.y0) - y(b.y1), 1):.1f}" {style}><title>{_e(tip)}</title></rect>')
@@ -1529,30 +1510,3 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     fig.text(0.5, 1 - 0.12 / height, f"{label}: how the themes group together", ha="center", va="top",
              fontsize=12.5, fontweight="bold", color=DARK)
     return fig
-
-
-# --------------------------------------------------------------------------- saving
-
-def save_figure(fig: Figure, stem: Path, formats=("png",), dpi: int = 200) -> list[Path]:
-    """Write ``fig`` as ``stem.<format>`` for each format, atomically; close the figure.
-
-    Tight bounding box (nothing clipped), white background, no timestamps in SVG/PDF
-    metadata, so the same figure gives the same bytes on every run.
-    """
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    stem = Path(stem)
-    written = []
-    try:
-        for fmt in formats:
-            fmt = str(fmt).lower().lstrip(".")
-            path = stem.parent / f"{stem.name}.{fmt}"
-            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt)
-            with atomic_path(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "helpers.maps"}):
-                fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white",
-                            metadata=metadata)
-            written.append(path)
-    finally:
-        plt.close(fig)
-    return written

@@ -21,8 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._io import cell_list as _split
+from ._io import cell_text as _text
+from ._io import html_text as _e
 from ._io import write_text_atomic
 from .study import Study, group_palette
+from .themes import quotes_of
 
 REPORT = "report.html"
 
@@ -115,21 +119,6 @@ class _Missing(Exception):
 
 # --------------------------------------------------------------------------- small helpers
 
-def _e(value) -> str:
-    return html.escape(_text(value), quote=True)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
-
-
 def _num(value):
     try:
         out = float(value)
@@ -153,10 +142,6 @@ def _fmt(value, kind: str = "num") -> str:
     if float(v).is_integer() and abs(v) < 1e9:
         return f"{v:,.0f}"
     return f"{v:.2f}"
-
-
-def _split(value, sep=";") -> list[str]:
-    return [p.strip() for p in _text(value).split(sep) if p.strip()]
 
 
 def _missing(name: str) -> str:
@@ -359,8 +344,7 @@ def _talk(out: Path, study: Study) -> str:
 
 
 def _quotes(rec: dict, n: int = 3) -> list[str]:
-    keys = sorted((k for k in rec if str(k).startswith("quote_") and str(k)[6:].isdigit()), key=lambda k: int(k[6:]))
-    return [_text(rec[k]) for k in keys if _text(rec[k])][:n]
+    return quotes_of(rec)[:n]
 
 
 def _themes(out: Path, study: Study) -> str:

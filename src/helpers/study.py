@@ -240,15 +240,6 @@ def group_palette(group_ids) -> dict[str, str]:
     return {g: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, g in enumerate(group_ids)}
 
 
-def save_png(fig, path: Path, dpi: int = 200) -> Path:
-    """Save a matplotlib figure as PNG atomically (tight bounding box, white background)."""
-    from ._io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    return Path(path)
-
-
 def plot_process_model(study: Study):
     """The co-production process model drawn from study.yml: participant groups → focus
     groups → independent analyses → workshops → definition, framework and process model."""

@@ -302,6 +302,15 @@ def pick_quotes(members: pd.DataFrame, member_embeddings: np.ndarray, n_quotes: 
     return members.loc[chosen]
 
 
+def quotes_of(row) -> list[str]:
+    """The non-empty ``quote_1``, ``quote_2``, … cells of a group_themes.csv row, in order."""
+    from ._io import cell_text
+
+    keys = sorted((k for k in row.keys() if str(k).startswith("quote_") and str(k)[6:].isdigit()),
+                  key=lambda k: int(str(k)[6:]))
+    return [cell_text(row[k]) for k in keys if cell_text(row[k])]
+
+
 def format_quote(row) -> str:
     return f"“{row.text}” ({row.speaker}, {row.focus_group})"
 
