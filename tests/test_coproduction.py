@@ -27,6 +27,8 @@ from helpers.coproduction import (
     integrate,
     load_workshop,
     workshop_packs,
+    workshop_table,
+    write_workshop_packs,
 )
 
 DIM = 16
@@ -652,3 +654,20 @@ def test_one_pack_per_workshop_built_from_the_state_before_it(data, tmp_path):
     assert "workshop_1.yml" in result["workshop_1"] and "workshop_2.yml" in result["workshop_2"]
     for page in result.values():
         assert not re.search(r"https?://", page)
+
+
+def test_write_workshop_packs_writes_one_page_per_pack(tmp_path):
+    data = standard_data(script_quote=True)
+    written = write_workshop_packs(tmp_path / "workshop_packs", packs(data, []))
+    assert [p.name for p in written] == ["workshop_1.html"]
+    assert written[0].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_workshop_table_lists_each_workshop_and_is_empty_without_any(tmp_path):
+    assert workshop_table([]).empty and "decisions" in workshop_table([]).columns
+    path = tmp_path / "w.yml"
+    path.write_text("title: First\ndate: 2026-01-01\nillustrative: true\nattendees: {staff: 2}\n"
+                    "decisions:\n  - {action: drop, theme: x, rationale: y}\n")
+    table = workshop_table([load_workshop(path, 1)])
+    assert table.iloc[0][["workshop", "title", "decisions", "attendees", "illustrative"]].tolist() == \
+        ["workshop_1", "First", 1, "staff: 2", True]

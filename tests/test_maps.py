@@ -442,3 +442,16 @@ def test_works_on_tables_read_back_as_notebook_06_reads_them(tables, tmp_path):
     for fig in figs:
         assert_inside_figure(fig)
     assert "⚠ missing voice: students" in "\n".join(t.get_text() for t in _visible_texts(figs[1]))
+
+
+def test_save_group_figures_writes_a_map_and_a_tree_per_group(tables, tmp_path):
+    from contract_tables import GROUP_LABELS, GROUPS
+
+    from helpers.study import group_palette
+
+    written = maps.save_group_figures(tmp_path, tables["segments"], tables["embeddings"], tables["assignments"],
+                                      tables["hierarchy"], tables["group_themes"], GROUPS, GROUP_LABELS,
+                                      group_palette(GROUPS), seed=3)
+    assert sorted(p.name for p in written) == sorted([f"segments_{g}.png" for g in GROUPS] +
+                                                     [f"hierarchy_{g}.png" for g in GROUPS])
+    assert all(p.stat().st_size > 1000 for p in written)

@@ -605,3 +605,59 @@ def test_module_documents_how_positions_count():
     doc = refi.__doc__ + export_qdpx.__doc__
     assert "Unicode code points" in refi.__doc__ and "QualCoder" in refi.__doc__
     assert "code points" in doc
+
+
+# --------------------------------------------------------------------------- the notebook's two steps
+
+def _study_for(inputs, root, refuse=True, allow=()):
+    from helpers.study import Disclosure, FocusGroup, ParticipantGroup, Study
+
+    groups = tuple(ParticipantGroup(g, label) for g, label in inputs["group_labels"].items())
+    fgs = tuple(FocusGroup(fg, pg, root / f"{fg}.txt", ("Facilitator",), {}, None)
+                for fg, pg in inputs["utterances"][["focus_group", "participant_group"]].drop_duplicates().values)
+    return Study(path=root / "study.yml", name=inputs["study_name"], title=inputs["study_title"],
+                 participant_groups=groups, focus_groups=fgs, workshops=(),
+                 disclosure=Disclosure(allow=tuple(allow), refuse_exports_with_disclosures=refuse))
+
+
+def _export_tables(inputs, disclosures):
+    keep = ("utterances", "segments", "segment_themes", "group_themes", "audit")
+    return {**{k: inputs[k] for k in keep}, "integrated_themes": inputs["integrated_themes"], "disclosures": disclosures}
+
+
+def test_write_exports_refuses_and_clears_while_disclosures_are_unresolved(tmp_path, inputs):
+    from helpers.refi import write_exports
+
+    disclosures = pd.DataFrame([{"focus_group": "FG01", "turn": 2, "line": 4, "speaker": "Gwen",
+                                 "kind": "personal name", "match": "Maureen", "context": "…", "status": "unresolved"}])
+    study = _study_for(inputs, tmp_path)
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "old.qdpx").write_bytes(b"stale")
+    status = write_exports(tmp_path, study, **_export_tables(inputs, disclosures))
+    assert status.startswith("No export written: 1 possible identifying detail")
+    assert not any((tmp_path / "export").iterdir())
+    assert (tmp_path / "export_status.txt").read_text().strip() == status
+
+
+def test_write_exports_uses_the_figures_colours_when_allowed(tmp_path, inputs):
+    from helpers.refi import write_exports
+    from helpers.study import group_palette
+
+    study = _study_for(inputs, tmp_path)
+    status = write_exports(tmp_path, study, **_export_tables(inputs, pd.DataFrame(columns=["status"])))
+    assert status.startswith(f"Exported {inputs['study_name']}.qdpx and codebook.qdc.")
+    qdc = etree.parse(str(tmp_path / "export" / "codebook.qdc"))
+    colours = {c.get("color") for c in qdc.iter("{urn:QDA-XML:codebook:1.0}Code") if c.get("isCodable") == "true"
+               and ":" in c.get("name", "")}
+    assert colours <= set(group_palette(study.group_ids).values()) and colours
+
+
+def test_compare_human_coding_reads_csv_and_says_when_there_is_none(inputs):
+    from helpers.refi import compare_human_coding
+
+    none = compare_human_coding("", inputs["segments"], inputs["utterances"], inputs["segment_themes"])
+    assert "No human coding given" in none.message and none.per_code.empty
+    got = compare_human_coding(FIXTURES / "human_codes.csv", inputs["segments"], inputs["utterances"],
+                               inputs["segment_themes"], level="group_theme")
+    assert set(got.per_code["code"]) == {"Compassion/Delays", "Team"}
+    assert got.summary["n_segments"].iloc[0] == 4 and "human_codes.csv" in got.message

@@ -80,3 +80,12 @@ def test_make_deps_lists_transcripts_and_workshops(make_study, capsys):
     assert main(["check", str(path)]) == 0
     assert main(["name", str(path.parent / "nope.yml")]) == 1
     assert "no such study file" in capsys.readouterr().err
+
+
+def test_design_table_lists_focus_groups_per_participant_group(make_study):
+    from helpers.study import design_table
+
+    table = design_table(load_study(make_study()))
+    assert table.to_dict("records") == [{"participant group": "Staff", "focus groups": "FG01"},
+                                        {"participant group": "Patients", "focus groups": "FG02"},
+                                        {"participant group": "Students", "focus groups": "FG03"}]

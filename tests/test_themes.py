@@ -111,3 +111,14 @@ def test_bundled_study_themes_recover_planted_structure(tmp_path):
         shuffled = [normalized_mutual_info_score(rows["planted"], rng.permutation(rows["theme_id"].to_numpy()))
                     for _ in range(20)]
         assert observed > max(shuffled) and observed >= 0.15, (group, observed, max(shuffled))
+
+
+def test_notes_table_says_which_group_fell_back():
+    seg, emb = _group(5)
+    notes = T.analyse_groups(seg, emb, ["staff"]).notes
+    assert list(notes.columns) == ["participant_group", "note"] and notes["participant_group"].tolist() == ["staff"]
+
+
+def test_quotes_of_reads_quote_columns_in_order():
+    row = {"quote_2": "b", "quote_10": "j", "quote_1": " a ", "quote_3": float("nan"), "label": "x"}
+    assert T.quotes_of(row) == ["a", "b", "j"]

@@ -52,6 +52,15 @@ def write_parquet_atomic(df, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def write_npy_atomic(array, path: str | os.PathLike) -> Path:
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, array)
+    return Path(path)
+
+
 def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) -> list[Path]:
     """Write ``fig`` as ``stem.<format>`` for each format, atomically; close the figure.
 

@@ -89,6 +89,14 @@ def load_workshop(path: Path, number: int) -> Workshop:
                     illustrative=bool(raw.get("illustrative", False)))
 
 
+def workshop_table(workshops: list[Workshop]) -> pd.DataFrame:
+    """The workshops to apply, one row each (empty when the study has none yet)."""
+    return pd.DataFrame([{"workshop": w.name, "title": w.title, "date": w.date, "decisions": len(w.decisions),
+                          "attendees": ", ".join(f"{g}: {n}" for g, n in w.attendees.items()),
+                          "illustrative": w.illustrative, "file": str(w.path)} for w in workshops],
+                        columns=["workshop", "title", "date", "decisions", "attendees", "illustrative", "file"])
+
+
 class Integration:
     """The state of integration as decisions are applied, with the audit trail."""
 
@@ -564,3 +572,10 @@ def workshop_packs(group_themes, assignments, segments, embeddings, workshops: l
         if w is not None:
             state.apply(w)
     return packs
+
+
+def write_workshop_packs(folder: Path, packs: dict[str, str]) -> list[Path]:
+    """Write each pack as ``<folder>/<name>.html`` (atomically); return the paths."""
+    from ._io import write_text_atomic
+
+    return [write_text_atomic(Path(folder) / f"{name}.html", page) for name, page in sorted(packs.items())]

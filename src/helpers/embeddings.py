@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import UserError, atomic_path
+from ._io import UserError, write_npy_atomic
 from .transcripts import strip_annotations
 
 DEFAULT_MODEL = "default"
@@ -239,12 +239,8 @@ class EmbeddingCache:
     def _save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.get))
-        with atomic_path(self._vectors_path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, self._vectors)
-        with atomic_path(self._keys_path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, keys)
+        write_npy_atomic(self._vectors, self._vectors_path)
+        write_npy_atomic(keys, self._keys_path)
 
 
 def cached_backend(cache: EmbeddingCache):

@@ -25,6 +25,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -1510,3 +1511,19 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     fig.text(0.5, 1 - 0.12 / height, f"{label}: how the themes group together", ha="center", va="top",
              fontsize=12.5, fontweight="bold", color=DARK)
     return fig
+
+
+def save_group_figures(folder: Path, segments: pd.DataFrame, embeddings: np.ndarray, assignments: pd.DataFrame,
+                       hierarchy: pd.DataFrame, group_themes: pd.DataFrame, group_ids, group_labels: dict[str, str],
+                       palette: dict[str, str], seed: int = 0, dpi: int = 200) -> list[Path]:
+    """Each participant group's segment map and theme dendrogram, saved as
+    ``segments_<group>.png`` and ``hierarchy_<group>.png`` under ``folder``."""
+    written = []
+    for group in group_ids:
+        label = group_labels.get(group, group)
+        fig = plot_segment_map(segments, embeddings, assignments, group, group_themes, seed=seed, group_label=label)
+        written += save_figure(fig, Path(folder) / f"segments_{group}", dpi=dpi)
+        fig = plot_theme_dendrogram(hierarchy, group_themes, group, group_label=label,
+                                    colour=palette.get(group, "#4477AA"))
+        written += save_figure(fig, Path(folder) / f"hierarchy_{group}", dpi=dpi)
+    return written

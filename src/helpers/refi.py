@@ -48,12 +48,13 @@ import re
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from lxml import etree
 
-from helpers._io import UserError, atomic_path
+from ._io import UserError, atomic_path
 
 __all__ = [
     "GUID_NAMESPACE",
@@ -265,13 +266,14 @@ class _CodeTree:
 
 
 def _code_tree(study_name: str, group_themes: pd.DataFrame, integrated_themes: pd.DataFrame | None,
-               segment_themes: pd.DataFrame | None, group_labels) -> _CodeTree:
+               segment_themes: pd.DataFrame | None, group_labels, palette: Mapping[str, str] | None = None) -> _CodeTree:
     _require(group_themes, ["participant_group", "theme_id", "label"], "group_themes")
     labels = _group_labels(group_labels)
     groups = dict(labels)
     for pg in sorted({_clean(x) for x in group_themes["participant_group"]} - set(groups)):
         groups[pg] = pg
-    colour = {pg: _GROUP_COLOURS[i % len(_GROUP_COLOURS)] for i, pg in enumerate(groups)}
+    # The caller's palette (the figures' colours) when given, so codes match the maps.
+    colour = {pg: (palette or {}).get(pg) or _GROUP_COLOURS[i % len(_GROUP_COLOURS)] for i, pg in enumerate(groups)}
     order = {pg: i for i, pg in enumerate(groups)}
 
     gt = group_themes.copy()
@@ -366,13 +368,13 @@ def _serialise(root) -> bytes:
 
 def export_codebook(path, *, study_name: str, group_themes: pd.DataFrame,
                     integrated_themes: pd.DataFrame | None, group_labels,
-                    segment_themes: pd.DataFrame | None = None) -> Path:
+                    segment_themes: pd.DataFrame | None = None, palette: Mapping[str, str] | None = None) -> Path:
     """Write a REFI-QDA codebook (``codebook.qdc``, Codebook.xsd) with the export's code tree.
 
     Codes carry the same GUIDs as in :func:`export_qdpx` for the same ``study_name``, and
     one Set per participant group lists that group's theme codes. Written atomically.
     """
-    tree = _code_tree(study_name, group_themes, integrated_themes, segment_themes, group_labels)
+    tree = _code_tree(study_name, group_themes, integrated_themes, segment_themes, group_labels, palette)
     C = f"{{{CODEBOOK_NS}}}"
     root = etree.Element(C + "CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
     _add_codes(etree.SubElement(root, C + "Codes"), tree.parents, C, None)
@@ -397,7 +399,7 @@ def export_codebook(path, *, study_name: str, group_themes: pd.DataFrame,
 def export_qdpx(path, *, study_name: str, study_title: str, utterances: pd.DataFrame,
                 segments: pd.DataFrame, segment_themes: pd.DataFrame, group_themes: pd.DataFrame,
                 integrated_themes: pd.DataFrame | None, audit: pd.DataFrame | None, group_labels,
-                created: str = DEFAULT_CREATED) -> Path:
+                created: str = DEFAULT_CREATED, palette: Mapping[str, str] | None = None) -> Path:
     """Write the study as a REFI-QDA project (``.qdpx``, Project.xsd) for QDA software.
 
     Contents: one User (``"compendium pipeline"``); the code tree (integrated themes as
@@ -422,7 +424,7 @@ def export_qdpx(path, *, study_name: str, study_title: str, utterances: pd.DataF
     utts = _sorted_utterances(utterances)
     texts, offsets = plain_text_layout(utts)
     segs = _segment_spans(segments, utts, offsets)
-    tree = _code_tree(study_name, group_themes, integrated_themes, segment_themes, group_labels)
+    tree = _code_tree(study_name, group_themes, integrated_themes, segment_themes, group_labels, palette)
     labels = tree.groups
 
     user = _guid(study_name, "user", PIPELINE_USER)
@@ -1019,3 +1021,66 @@ def disagreements(mapped: pd.DataFrame, segment_themes: pd.DataFrame, segments: 
             break
     return pd.DataFrame(rows, columns=["segment_id", "focus_group", "speaker", "human_codes",
                                        "human_best_theme", "model_theme", "quote"])
+
+
+# --------------------------------------------------------------------------- the notebook's two steps
+
+def write_exports(output_dir: Path, study, *, utterances: pd.DataFrame, segments: pd.DataFrame,
+                  segment_themes: pd.DataFrame, group_themes: pd.DataFrame, integrated_themes: pd.DataFrame,
+                  audit: pd.DataFrame, disclosures: pd.DataFrame) -> str:
+    """Write ``export/<study>.qdpx`` and ``export/codebook.qdc`` unless the disclosure
+    check forbids it; record the outcome in ``export_status.txt`` and return it.
+
+    When exports are refused, exports left by an earlier run are removed, so nothing in
+    ``export/`` can quote transcripts that now have unresolved identifying details.
+    """
+    from ._io import write_text_atomic
+    from .disclosure import exports_allowed
+    from .study import group_palette
+
+    output_dir = Path(output_dir)
+    export_dir = output_dir / "export"
+    allowed, reason = exports_allowed(disclosures, study)
+    if allowed:
+        palette = group_palette(study.group_ids)
+        qdpx = export_qdpx(export_dir / f"{study.name}.qdpx", study_name=study.name, study_title=study.title,
+                           utterances=utterances, segments=segments, segment_themes=segment_themes,
+                           group_themes=group_themes, integrated_themes=integrated_themes, audit=audit,
+                           group_labels=study.group_labels, palette=palette)
+        qdc = export_codebook(export_dir / "codebook.qdc", study_name=study.name, group_themes=group_themes,
+                              integrated_themes=integrated_themes, segment_themes=segment_themes,
+                              group_labels=study.group_labels, palette=palette)
+        status = f"Exported {qdpx.name} and {qdc.name}. {reason}"
+    else:
+        for stale in export_dir.glob("*"):
+            stale.unlink()
+        status = "No export written: " + reason
+    write_text_atomic(output_dir / "export_status.txt", status + "\n")
+    return status
+
+
+@dataclass
+class HumanComparison:
+    """Human coding against the model's themes (empty tables when there is no coding)."""
+
+    message: str
+    per_code: pd.DataFrame
+    summary: pd.DataFrame
+    disagreements: pd.DataFrame
+
+
+def compare_human_coding(path, segments: pd.DataFrame, utterances: pd.DataFrame, segment_themes: pd.DataFrame,
+                         level: str = "integrated_theme") -> HumanComparison:
+    """Read codes applied by people (``.qdpx`` or ``.csv``), map them onto segments and
+    compare them with the model's themes at ``level``. An empty ``path`` compares nothing."""
+    if not str(path or "").strip():
+        empty = pd.DataFrame()
+        return HumanComparison("No human coding given (parameter human_codes); nothing to compare.",
+                               empty, empty, empty)
+    path = Path(path)
+    human = read_human_codes_qdpx(path) if path.suffix.lower() == ".qdpx" else read_human_codes_csv(path)
+    mapped = map_codes_to_segments(human, segments, utterances)
+    per_code, summary = compare_with_themes(mapped, segment_themes, level=level)
+    return HumanComparison(
+        f"{len(human)} human codings from {path.name} cover {summary['n_segments']} segments.",
+        per_code, pd.DataFrame([summary]), disagreements(mapped, segment_themes, segments, level=level))

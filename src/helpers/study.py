@@ -240,6 +240,15 @@ def group_palette(group_ids) -> dict[str, str]:
     return {g: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, g in enumerate(group_ids)}
 
 
+def design_table(study: Study):
+    """One row per participant group: its label and its focus groups (for notebook 00)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"participant group": g.label,
+                          "focus groups": ", ".join(f.id for f in study.focus_groups if f.participant_group == g.id)}
+                         for g in study.participant_groups])
+
+
 def plot_process_model(study: Study):
     """The co-production process model drawn from study.yml: participant groups → focus
     groups → independent analyses → workshops → definition, framework and process model."""

@@ -336,6 +336,12 @@ class GroupThemes:
     hierarchy: pd.DataFrame     # theme_hierarchy.csv
     fits: dict[str, GroupFit]
 
+    @property
+    def notes(self) -> pd.DataFrame:
+        """What each group's model had to do differently (fallbacks, reductions)."""
+        return pd.DataFrame([{"participant_group": g, "note": n} for g, fit in self.fits.items() for n in fit.notes],
+                            columns=["participant_group", "note"])
+
 
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
                    settings: ThemeSettings = ThemeSettings(), backend=None) -> GroupThemes:
