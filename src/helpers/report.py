@@ -161,6 +161,17 @@ def _read_csv(out: Path, name: str) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+def _rows_or_message(out: Path, name: str, needed: set[str], empty: str) -> tuple[pd.DataFrame | None, str]:
+    """A section's table, or the message the section shows instead (missing, or no rows)."""
+    try:
+        df = _read_csv(out, name)
+    except _Missing as exc:
+        return None, _missing(str(exc))
+    if df.empty or not needed <= set(df.columns):
+        return None, f'<p class="missing">{name} {empty}.</p>'
+    return df, ""
+
+
 def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class=None) -> str:
     """``columns``: (column, heading, kind); kind is text, html (already escaped), flags, or a number
     format: num, int, pct, sec, dec."""
@@ -348,12 +359,9 @@ def _quotes(rec: dict, n: int = 3) -> list[str]:
 
 
 def _themes(out: Path, study: Study) -> str:
-    try:
-        gt = _read_csv(out, "group_themes.csv")
-    except _Missing as exc:
-        return _missing(str(exc))
-    if gt.empty or "theme_id" not in gt.columns:
-        return '<p class="missing">group_themes.csv has no themes.</p>'
+    gt, message = _rows_or_message(out, "group_themes.csv", {"theme_id"}, "has no themes")
+    if gt is None:
+        return message
     palette = group_palette(study.group_ids)
     groups = _ordered_groups(study, gt.get("participant_group", pd.Series(dtype=str)))
     parts = ["<p>Each participant group's data set was analysed on its own (stage 4). Labels are provisional, made "
@@ -386,13 +394,10 @@ _QUALITY_COLS = (
 
 
 def _quality(out: Path, study: Study) -> str:
-    try:
-        q = _read_csv(out, "theme_quality.csv")
-    except _Missing as exc:
-        return _missing(str(exc))
-    needed = {"participant_group", "scope", "model", "metric", "value"}
-    if q.empty or not needed <= set(q.columns):
-        return '<p class="missing">theme_quality.csv has no rows in the expected columns.</p>'
+    q, message = _rows_or_message(out, "theme_quality.csv", {"participant_group", "scope", "model", "metric", "value"},
+                                  "has no rows in the expected columns")
+    if q is None:
+        return message
     parts = ["<p>How far to trust each group's themes. <em>Coherence</em> (NPMI, −1 to 1) is how often a theme's top "
              "words occur together in that group's segments. <em>Stability</em> (adjusted Rand index, 0 = chance, "
              "1 = identical) compares the themes with refits on other seeds and resamples. LDA, a classic topic "
@@ -432,12 +437,9 @@ def _quality(out: Path, study: Study) -> str:
 
 
 def _integrated(out: Path, study: Study) -> str:
-    try:
-        it = _read_csv(out, "integrated_themes.csv")
-    except _Missing as exc:
-        return _missing(str(exc))
-    if it.empty or "theme_id" not in it.columns:
-        return '<p class="missing">integrated_themes.csv has no themes.</p>'
+    it, message = _rows_or_message(out, "integrated_themes.csv", {"theme_id"}, "has no themes")
+    if it is None:
+        return message
     share_cols = [c for c in it.columns if str(c).startswith("share_")]
     groups = _ordered_groups(study, [c[len("share_"):] for c in share_cols])
     it = it.assign(sources=it.get("source_themes", pd.Series([""] * len(it))).map(lambda v: ", ".join(_split(v))),
