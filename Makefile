@@ -23,6 +23,10 @@ OUTPUT_DIR ?= outputs/$(STUDY_NAME)
 OUT        := $(OUTPUT_DIR)
 NB_OUT     := $(OUT)/notebooks
 
+# Stages that do not depend on each other (00 beside 01, 02 beside 03) run side by side.
+JOBS       ?= 2
+MAKEFLAGS  += --jobs=$(JOBS)
+
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)

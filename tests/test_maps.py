@@ -364,6 +364,23 @@ def test_segment_map_umap_when_available(tables):
     assert_labels_do_not_overlap(a)
 
 
+def test_segment_map_draws_precomputed_positions(tables):
+    """Notebook 06 draws the positions notebook 04 wrote (segment_map.parquet) as they are."""
+    from helpers.themes import segment_map
+
+    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
+    fig = maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
+                                coords=coords)
+    drawn = np.vstack([c.get_offsets() for c in fig.axes[0].collections])
+    expected_rows = coords["participant_group"] == "students"
+    expected = coords.loc[expected_rows, ["x", "y"]].to_numpy()
+    assert sorted(map(tuple, drawn.round(9))) == sorted(map(tuple, expected.round(9)))
+    assert "PCA" in fig.texts[1].get_text()
+    with pytest.raises(ValueError, match="rerun notebook 04"):
+        maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
+                              coords=coords[coords["segment_id"] != coords.loc[expected_rows, "segment_id"].iloc[0]])
+
+
 def test_segment_map_rejects_misaligned_embeddings(tables):
     with pytest.raises(ValueError, match="same run"):
         maps.plot_segment_map(tables["segments"], tables["embeddings"][:-1], tables["assignments"], "students",

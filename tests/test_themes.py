@@ -88,6 +88,38 @@ def test_quality_table_has_stability_coherence_and_lda_baseline():
     assert set(q.loc[q["scope"] != "group", "scope"]) == set(result.themes["theme_id"])
 
 
+def test_quality_is_the_same_in_one_process_or_several():
+    seg, emb = _group(40)
+    result = T.analyse_groups(seg, emb, ["staff"])
+    serial = T.theme_quality(seg, emb, result, seed=1, n_seeds=2, n_bootstrap=1, n_jobs=1)
+    parallel = T.theme_quality(seg, emb, result, seed=1, n_seeds=2, n_bootstrap=1, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_stability_plan_samples_large_groups_and_keeps_small_ones_whole():
+    rng = np.random.default_rng(0)
+    base, refits = T.stability_plan(300, seed=5, rng=rng, n_seeds=2, n_bootstrap=3, max_segments=1000)
+    assert base.tolist() == list(range(300))
+    assert [r.kind for r in refits] == ["seed", "seed", "bootstrap", "bootstrap", "bootstrap"]
+    assert len({r.seed for r in refits}) == 5
+    base, refits = T.stability_plan(20000, seed=5, rng=rng, n_seeds=1, n_bootstrap=2, max_segments=1000)
+    assert len(base) == 1000 and np.all(np.diff(base) > 0) and base.max() < 20000
+    for r in refits:
+        assert set(r.rows) <= set(base) and np.all(np.diff(r.rows) > 0)
+    assert len(refits[1].rows) < 1000  # a resample with replacement repeats rows, compared once each
+
+
+def test_segment_map_gives_every_segment_a_position_in_its_group():
+    seg_a, emb_a = _group(40, group="staff")
+    seg_b, emb_b = _group(2, seed=1, group="students")
+    seg, emb = pd.concat([seg_a, seg_b], ignore_index=True), np.vstack([emb_a, emb_b])
+    coords = T.segment_map(seg, emb, ["staff", "students"], seed=3)
+    assert coords["segment_id"].tolist() == seg["segment_id"].tolist()
+    assert set(coords.loc[coords["participant_group"] == "students", "projection"]) == {"PCA"}  # 6 points: too few
+    assert np.isfinite(coords[["x", "y"]].to_numpy()).all()
+    pd.testing.assert_frame_equal(coords, T.segment_map(seg, emb, ["staff", "students"], seed=3))
+
+
 def test_bundled_study_themes_recover_planted_structure(tmp_path):
     """On the synthetic study, each group's themes agree with the planted themes of
     data/synthetic_key.csv clearly more than chance: NMI above every one of 20 shuffles

@@ -8,8 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 
 class UserError(ValueError):
     """An input problem the user can fix; its message is one sentence naming the fix."""
@@ -92,6 +90,8 @@ def cell_text(value) -> str:
     """A table cell as text: None and NaN become "", surrounding space is stripped."""
     if value is None:
         return ""
+    import pandas as pd  # here, not at the top: the notebook runner imports this module too
+
     try:
         if pd.isna(value):
             return ""

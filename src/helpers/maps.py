@@ -40,6 +40,7 @@ from ._io import atomic_path, save_figure  # noqa: F401  (save_figure is part of
 from ._io import cell_list as _split
 from ._io import cell_text as _text
 from ._io import html_text as _e
+from .themes import project_2d as _project_2d
 from .themes import quotes_of
 
 #: Smallest font size (points, at the saved size) used anywhere in these figures.
@@ -255,6 +256,47 @@ def _box_of(artist, renderer) -> list[float]:
     return [bb.x0, bb.y0, bb.x1, bb.y1]
 
 
+def _cover_cost(cand: np.ndarray, hw: float, hh: float, circles: np.ndarray, penalty: float) -> np.ndarray:
+    """Per candidate centre: ``penalty`` for each soft circle its box would cover."""
+    if not len(circles):
+        return np.zeros(len(cand))
+    nx = np.clip(circles[None, :, 0], cand[:, None, 0] - hw, cand[:, None, 0] + hw)
+    ny = np.clip(circles[None, :, 1], cand[:, None, 1] - hh, cand[:, None, 1] + hh)
+    covers = np.hypot(nx - circles[None, :, 0], ny - circles[None, :, 1]) < circles[None, :, 2]
+    return covers.sum(axis=1) * penalty
+
+
+def _cheapest_free_spot(cand: np.ndarray, dist: np.ndarray, hw: float, hh: float, bounds, placed: list,
+                        circles: np.ndarray, penalty: float, chunk: int = 1024) -> int | None:
+    """Index of the cheapest candidate whose box is inside ``bounds`` and meets no placed
+    box (cost: distance from the preferred point plus circle penalties; ties go to the
+    nearer candidate), or None when no candidate is free.
+
+    Candidates come nearest first and cost is at least distance, so the search stops at
+    the first chunk farther away than the best cost found: the same answer as scoring
+    every candidate, without scoring thousands of far-away ones.
+    """
+    bx0, by0, bx1, by1 = bounds
+    boxes = np.asarray(placed, dtype=float).reshape(-1, 4)
+    best, best_cost = None, np.inf
+    for start in range(0, len(cand), chunk):
+        if dist[start] > best_cost + 1e-6:  # (the tolerance keeps float ties exact)
+            break
+        c = cand[start:start + chunk]
+        ok = (c[:, 0] - hw >= bx0) & (c[:, 0] + hw <= bx1) & (c[:, 1] - hh >= by0) & (c[:, 1] + hh <= by1)
+        if len(boxes):
+            hit = ((c[:, None, 0] - hw < boxes[None, :, 2]) & (c[:, None, 0] + hw > boxes[None, :, 0])
+                   & (c[:, None, 1] - hh < boxes[None, :, 3]) & (c[:, None, 1] + hh > boxes[None, :, 1]))
+            ok &= ~hit.any(axis=1)
+        if not ok.any():
+            continue
+        cost = np.where(ok, dist[start:start + chunk] + _cover_cost(c, hw, hh, circles, penalty), np.inf)
+        i = int(np.argmin(cost))
+        if cost[i] < best_cost:
+            best, best_cost = start + i, float(cost[i])
+    return best
+
+
 def _place_labels(fig: Figure, ax, labels: list[_Label], circles=(), hard=(), bounds=None,
                   circle_penalty_pt: float = 45.0, min_fontsize: float = MIN_FONT) -> list[list[float]]:
     """Greedy label placement in display coordinates; returns the boxes used.
@@ -271,10 +313,9 @@ def _place_labels(fig: Figure, ax, labels: list[_Label], circles=(), hard=(), bo
     if bounds is None:
         bb = ax.get_window_extent(renderer)
         bounds = (bb.x0, bb.y0, bb.x1, bb.y1)
-    bx0, by0, bx1, by1 = bounds
     placed = [list(map(float, b)) for b in hard]
     circ = np.asarray(circles, dtype=float).reshape(-1, 3)
-    offsets = _spiral(2.5 * px, 0.75 * math.hypot(bx1 - bx0, by1 - by0))
+    offsets = _spiral(2.5 * px, 0.75 * math.hypot(bounds[2] - bounds[0], bounds[3] - bounds[1]))
     dist = np.hypot(offsets[:, 0], offsets[:, 1])
     inverse = ax.transData.inverted()
     used = []
@@ -290,29 +331,14 @@ def _place_labels(fig: Figure, ax, labels: list[_Label], circles=(), hard=(), bo
             centre_shift = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]) - pref
             hw, hh = (box[2] - box[0]) / 2 + pad, (box[3] - box[1]) / 2 + pad
             cand = pref + offsets
-            ok = ((cand[:, 0] - hw >= bx0) & (cand[:, 0] + hw <= bx1)
-                  & (cand[:, 1] - hh >= by0) & (cand[:, 1] + hh <= by1))
-            if placed:
-                p = np.asarray(placed)
-                hit = ((cand[:, None, 0] - hw < p[None, :, 2]) & (cand[:, None, 0] + hw > p[None, :, 0])
-                       & (cand[:, None, 1] - hh < p[None, :, 3]) & (cand[:, None, 1] + hh > p[None, :, 1]))
-                ok &= ~hit.any(axis=1)
-            if ok.any() or text.get_fontsize() - 0.5 < min_fontsize:
+            ignore = set(lab.ignore)
+            soft = circ[[i for i in range(len(circ)) if i not in ignore]] if len(circ) else circ
+            best = _cheapest_free_spot(cand, dist, hw, hh, bounds, placed, soft, circle_penalty_pt * px)
+            if best is not None or text.get_fontsize() - 0.5 < min_fontsize:
                 break
             text.set_fontsize(max(min_fontsize, text.get_fontsize() - 0.5))
-        cost = dist.copy()
-        if len(circ):
-            keep = [i for i in range(len(circ)) if i not in set(lab.ignore)]
-            if keep:
-                c = circ[keep]
-                nx = np.clip(c[None, :, 0], cand[:, None, 0] - hw, cand[:, None, 0] + hw)
-                ny = np.clip(c[None, :, 1], cand[:, None, 1] - hh, cand[:, None, 1] + hh)
-                covers = np.hypot(nx - c[None, :, 0], ny - c[None, :, 1]) < c[None, :, 2]
-                cost += covers.sum(axis=1) * circle_penalty_pt * px
-        if ok.any():
-            best = int(np.argmin(np.where(ok, cost, np.inf)))
-        else:  # nowhere free even at the smallest font: least bad spot inside the bounds
-            best = int(np.argmin(cost))
+        if best is None:  # nowhere free even at the smallest font: least bad spot inside the bounds
+            best = int(np.argmin(dist + _cover_cost(cand, hw, hh, soft, circle_penalty_pt * px)))
         centre = cand[best]
         text.set_position(tuple(inverse.transform(centre - centre_shift)))
         box = [centre[0] - hw, centre[1] - hh, centre[0] + hw, centre[1] + hh]
@@ -1287,60 +1313,53 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
 
 # --------------------------------------------------------------------------- per-group figures
 
-def _project_2d(x: np.ndarray, seed: int, method: str) -> tuple[np.ndarray, str]:
-    n = len(x)
-    if n == 0:
-        return np.zeros((0, 2)), "PCA"
-    if method in ("auto", "umap") and n >= 10:
-        try:
-            import umap  # noqa: F401
-        except ImportError:
-            if method == "umap":
-                raise
-        else:
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.15, metric="cosine",
-                                    random_state=seed, n_jobs=1)
-                return np.asarray(reducer.fit_transform(x), dtype=float), "UMAP"
-    centred = x - x.mean(axis=0)
-    if n == 1 or not np.any(centred):
-        return np.zeros((n, 2)), "PCA"
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
-    coords = u[:, :2] * s[:2]
-    signs = np.sign(vt[:2][np.arange(min(2, len(vt))), np.argmax(np.abs(vt[:2]), axis=1)])
-    coords = coords * np.where(signs == 0, 1, signs)
-    if coords.shape[1] < 2:
-        coords = np.column_stack([coords, np.zeros(n)])
-    return coords, "PCA"
-
-
 def theme_colours(theme_ids) -> dict[str, str]:
     """One colour per theme of a group (Paul Tol's muted scheme, in theme order)."""
     return {t: TOL_MUTED[k % len(TOL_MUTED)] for k, t in enumerate(sorted(theme_ids))}
 
 
-def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray, assignments: pd.DataFrame, group: str,
+def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assignments: pd.DataFrame, group: str,
                      group_themes: pd.DataFrame, seed: int = 0, method: str = "auto",
-                     group_label: str | None = None) -> Figure:
+                     group_label: str | None = None, coords: pd.DataFrame | None = None) -> Figure:
     """A 2-D map of one participant group's segments, coloured by group theme.
 
     Uses UMAP (cosine, ``random_state=seed``) when ``umap`` is importable and there are at
     least 10 segments, else PCA (``method`` forces "umap" or "pca"). Theme labels sit at
     the theme centroids without overlapping; hollow points were outliers reassigned to
     the nearest theme. ``embeddings`` are all rows of ``embeddings.npy`` (same order as
-    ``segments``).
+    ``segments``). ``coords`` (``segment_map.parquet`` from notebook 04) gives the 2-D
+    positions already computed; then ``embeddings`` may be None.
     """
+    if coords is not None:
+        return _segment_map_figure(segments, assignments, group, group_themes, group_label,
+                                   *_coords_of(segments, coords, group))
     embeddings = np.asarray(embeddings)
     if len(embeddings) != len(segments):
         raise ValueError(f"embeddings has {len(embeddings)} rows but segments has {len(segments)}; "
                          "pass embeddings.npy and segments.parquet from the same run.")
     if method not in ("auto", "umap", "pca"):
         raise ValueError(f"method must be 'auto', 'umap' or 'pca', not {method!r}.")
+    emb = embeddings[(segments["participant_group"] == group).to_numpy()]
+    xy, used = _project_2d(emb.astype(float), seed, method)
+    return _segment_map_figure(segments, assignments, group, group_themes, group_label, xy, used)
+
+
+def _coords_of(segments: pd.DataFrame, coords: pd.DataFrame, group: str) -> tuple[np.ndarray, str]:
+    """The 2-D positions of ``group``'s segments, in the order of ``segments``."""
+    ids = segments.loc[segments["participant_group"] == group, "segment_id"]
+    table = coords.set_index("segment_id")
+    missing = ids[~ids.isin(table.index)]
+    if len(missing):
+        raise ValueError(f"segment_map.parquet has no position for segment {missing.iloc[0]}; "
+                         "rerun notebook 04 so it matches segments.parquet.")
+    rows = table.loc[ids]
+    used = str(rows["projection"].iloc[0]) if len(rows) else "PCA"
+    return rows[["x", "y"]].to_numpy(dtype=float), used
+
+
+def _segment_map_figure(segments, assignments, group, group_themes, group_label, coords, used) -> Figure:
     mask = (segments["participant_group"] == group).to_numpy()
     seg = segments.loc[mask, ["segment_id"]].reset_index(drop=True)
-    emb = embeddings[mask]
     if assignments is not None and not assignments.empty:
         a = assignments[["segment_id", "theme_id"] + (["was_outlier"] if "was_outlier" in assignments.columns else [])]
         seg = seg.merge(a, on="segment_id", how="left")
@@ -1350,7 +1369,6 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray, assignments
         seg["was_outlier"] = False
     seg["theme_id"] = seg["theme_id"].map(_text).replace("", "unassigned")
     seg["was_outlier"] = seg["was_outlier"].fillna(False).astype(bool)
-    coords, used = _project_2d(emb.astype(float), seed, method)
     lookup = _group_theme_lookup(group_themes)
     label = group_label or group
 
@@ -1513,15 +1531,20 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     return fig
 
 
-def save_group_figures(folder: Path, segments: pd.DataFrame, embeddings: np.ndarray, assignments: pd.DataFrame,
+def save_group_figures(folder: Path, segments: pd.DataFrame, embeddings: np.ndarray | None, assignments: pd.DataFrame,
                        hierarchy: pd.DataFrame, group_themes: pd.DataFrame, group_ids, group_labels: dict[str, str],
-                       palette: dict[str, str], seed: int = 0, dpi: int = 200) -> list[Path]:
+                       palette: dict[str, str], seed: int = 0, dpi: int = 200,
+                       coords: pd.DataFrame | None = None) -> list[Path]:
     """Each participant group's segment map and theme dendrogram, saved as
-    ``segments_<group>.png`` and ``hierarchy_<group>.png`` under ``folder``."""
+    ``segments_<group>.png`` and ``hierarchy_<group>.png`` under ``folder``.
+
+    ``coords`` (segment_map.parquet) places the segments; without it they are projected
+    from ``embeddings`` here."""
     written = []
     for group in group_ids:
         label = group_labels.get(group, group)
-        fig = plot_segment_map(segments, embeddings, assignments, group, group_themes, seed=seed, group_label=label)
+        fig = plot_segment_map(segments, embeddings, assignments, group, group_themes, seed=seed, group_label=label,
+                               coords=coords)
         written += save_figure(fig, Path(folder) / f"segments_{group}", dpi=dpi)
         fig = plot_theme_dendrogram(hierarchy, group_themes, group, group_label=label,
                                     colour=palette.get(group, "#4477AA"))

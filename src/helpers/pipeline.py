@@ -146,13 +146,18 @@ def _one_sentence(ename: str, evalue: str) -> str:
     return text if ename in user_error_names() else f"{ename}: {text}"
 
 
-def run_notebook(notebook: Path, executed: Path, parameters: dict) -> float:
-    """Execute ``notebook`` with papermill into ``executed``; return seconds taken.
+def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
+    """Execute ``notebook`` with papermill into ``executed``; return its run statistics.
 
     The executed copy only appears under its final name when every cell succeeded, so
     Make never mistakes a failed run for a finished one; a failed run is kept beside it
-    as ``*.failed.ipynb`` for the user to open.
+    as ``*.failed.ipynb`` for the user to open. The statistics (wall seconds including
+    the kernel's start, and the kernel's peak memory) are also stored in the executed
+    notebook's metadata under ``compendium``, where the manifest and benchmarks read them.
     """
+    # jsonschema (under nbformat) builds a grammar for IRI format checks at import when
+    # rfc3987-syntax is installed: 1.5 s per notebook for a check notebooks never use.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -172,8 +177,20 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict) -> float:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(_children_peak_mb(), 1)}
+    nb = json.loads(partial.read_text(encoding="utf-8"))
+    nb.setdefault("metadata", {})["compendium"] = stats
+    partial.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, executed)
-    return time.perf_counter() - started
+    return stats
+
+
+def _children_peak_mb() -> float:
+    """Peak resident memory of the largest finished child process (here: the kernel,
+    which counts its own finished children such as parallel workers), in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 # --------------------------------------------------------------------------- manifest
@@ -223,11 +240,14 @@ def build_manifest(study: Study, output_dir: Path) -> dict:
         executed = output_dir / "notebooks" / f"{stage}.ipynb"
         if not executed.exists():
             continue
-        meta = json.loads(executed.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
+        metadata = json.loads(executed.read_text(encoding="utf-8")).get("metadata", {})
+        meta, stats = metadata.get("papermill", {}), metadata.get("compendium", {})
         notebooks.append({
             "notebook": f"notebooks/{stage}.ipynb",
             "executed": rel(executed),
             "seconds": round(float(meta.get("duration") or 0.0), 2),
+            "wall_seconds": stats.get("wall_seconds"),
+            "peak_mb": stats.get("peak_mb"),
             "parameters": meta.get("parameters", {}),
         })
     return {
@@ -235,7 +255,8 @@ def build_manifest(study: Study, output_dir: Path) -> dict:
         "title": study.title,
         "inputs": [{"path": rel(p), "sha256": sha256(p), "bytes": p.stat().st_size} for p in study.inputs()],
         "parameters": {n["notebook"]: n["parameters"] for n in notebooks},
-        "notebooks": [{k: n[k] for k in ("notebook", "executed", "seconds")} for n in notebooks],
+        "notebooks": [{k: n[k] for k in ("notebook", "executed", "seconds", "wall_seconds", "peak_mb")}
+                      for n in notebooks],
         "seconds_total": round(sum(n["seconds"] for n in notebooks), 2),
         "outputs": [{"path": str(p.relative_to(output_dir)), "sha256": sha256(p), "bytes": p.stat().st_size}
                     for p in result_files(output_dir)],
@@ -276,11 +297,11 @@ def _cli_run(args: list[str]) -> int:
     name = Path(notebook).stem
     print(f"▶ {name} …", flush=True)
     try:
-        seconds = run_notebook(Path(notebook), Path(executed), params)
+        stats = run_notebook(Path(notebook), Path(executed), params)
     except UserError as exc:
         print(f"✗ {name} failed: {exc}", file=sys.stderr, flush=True)
         return 1
-    print(f"✓ {name} in {seconds:.1f} s", flush=True)
+    print(f"✓ {name} in {stats['wall_seconds']:.1f} s (peak memory {stats['peak_mb']:.0f} MB)", flush=True)
     return 0
 
 

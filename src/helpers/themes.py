@@ -74,6 +74,9 @@ class ThemeSettings:
 # --------------------------------------------------------------------------- the steps
 
 def make_reducer(settings: ThemeSettings, n_segments: int):
+    from ._numba import cache_compiled_umap
+
+    cache_compiled_umap()  # compile UMAP once per machine, not once per process
     from umap import UMAP
 
     return UMAP(n_neighbors=min(settings.n_neighbors, max(n_segments - 1, 2)),
@@ -271,6 +274,60 @@ def theme_id(group: str, index: int) -> str:
     return f"{group}:T{index + 1:02d}"
 
 
+# --------------------------------------------------------------------------- 2-D positions
+
+def project_2d(x: np.ndarray, seed: int, method: str = "auto") -> tuple[np.ndarray, str]:
+    """2-D positions of embeddings for a segment map, and the method's name.
+
+    UMAP (cosine, ``random_state=seed``) for 10 or more points when umap is installed,
+    else PCA with signs fixed so the picture does not flip between runs."""
+    n = len(x)
+    if n == 0:
+        return np.zeros((0, 2)), "PCA"
+    if method in ("auto", "umap") and n >= 10:
+        try:
+            import umap  # noqa: F401
+
+            from ._numba import cache_compiled_umap
+            cache_compiled_umap()
+        except ImportError:
+            if method == "umap":
+                raise
+        else:
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reducer = umap.UMAP(n_components=2, n_neighbors=min(15, n - 1), min_dist=0.15, metric="cosine",
+                                    random_state=seed, n_jobs=1)
+                return np.asarray(reducer.fit_transform(x), dtype=float), "UMAP"
+    centred = x - x.mean(axis=0)
+    if n == 1 or not np.any(centred):
+        return np.zeros((n, 2)), "PCA"
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    coords = u[:, :2] * s[:2]
+    signs = np.sign(vt[:2][np.arange(min(2, len(vt))), np.argmax(np.abs(vt[:2]), axis=1)])
+    coords = coords * np.where(signs == 0, 1, signs)
+    if coords.shape[1] < 2:
+        coords = np.column_stack([coords, np.zeros(n)])
+    return coords, "PCA"
+
+
+def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: int,
+                method: str = "auto") -> pd.DataFrame:
+    """segment_map.parquet: each segment's 2-D position within its participant group.
+
+    Computed here, beside the theme models that already loaded UMAP, so the maps
+    notebook only draws."""
+    parts = []
+    for group in groups:
+        mask = (segments["participant_group"] == group).to_numpy()
+        xy, used = project_2d(np.asarray(embeddings[mask], dtype=float), seed, method)
+        parts.append(pd.DataFrame({"segment_id": segments.loc[mask, "segment_id"].to_numpy(),
+                                   "participant_group": group, "x": xy[:, 0], "y": xy[:, 1], "projection": used}))
+    columns = ["segment_id", "participant_group", "x", "y", "projection"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
 # --------------------------------------------------------------------------- quotes and tables
 
 def pick_quotes(members: pd.DataFrame, member_embeddings: np.ndarray, n_quotes: int = 5) -> pd.DataFrame:
@@ -452,17 +509,90 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
     return doc_topic.argmax(axis=1), words
 
 
+#: Stability refits and the LDA baseline look at most this many segments of a group (a
+#: fixed random sample): enough to estimate agreement, and it keeps ten refits of a
+#: 30,000-segment group to minutes. Groups of a focus-group study are far smaller.
+QUALITY_MAX_SEGMENTS = 5000
+
+
+@dataclass(frozen=True)
+class Refit:
+    """One stability refit: which rows of the group it sees and with which seed."""
+
+    kind: str          # "seed" (all sampled rows, another seed) or "bootstrap" (a resample)
+    seed: int
+    rows: np.ndarray   # row numbers within the group, sorted, unique
+
+
+def stability_plan(n_docs: int, seed: int, rng: np.random.Generator, n_seeds: int = 5, n_bootstrap: int = 5,
+                   max_segments: int = QUALITY_MAX_SEGMENTS) -> tuple[np.ndarray, list[Refit]]:
+    """The rows quality is measured on, and the refits: ``n_seeds`` with other seeds on
+    those rows, ``n_bootstrap`` on resamples of them (drawn with replacement, compared
+    on the rows drawn)."""
+    base = np.arange(n_docs)
+    if n_docs > max_segments:
+        base = np.sort(rng.choice(n_docs, size=max_segments, replace=False))
+    refits = [Refit("seed", seed + i + 1, base) for i in range(n_seeds)]
+    refits += [Refit("bootstrap", seed + 101 + i, np.unique(rng.choice(base, size=len(base), replace=True)))
+               for i in range(n_bootstrap)]
+    return base, refits
+
+
+def _refit_labels(embeddings: np.ndarray, settings: ThemeSettings) -> np.ndarray:
+    labels, _ = cluster_labels(embeddings, settings)
+    return nearest_centroid(embeddings, labels)
+
+
+def _lda_labels(docs: list[str], n_themes: int, seed: int, settings: ThemeSettings):
+    return lda_baseline(docs, n_themes, seed, settings)
+
+
+def n_workers(n_jobs: int | None = None) -> int:
+    """Processes for independent refits: ``n_jobs`` if given (>0), else every core."""
+    if n_jobs and n_jobs > 0:
+        return int(n_jobs)
+    return max(os.cpu_count() or 1, 1)
+
+
+def run_tasks(tasks: list[tuple], n_jobs: int | None = None) -> list:
+    """Run ``(function, *args)`` tasks, in parallel processes when there are cores to
+    spare; results come back in task order, so the tables do not depend on ``n_jobs``."""
+    workers = min(n_workers(n_jobs), len(tasks))
+    if workers <= 1:
+        return [func(*args) for func, *args in tasks]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=workers, backend="loky")(delayed(func)(*args) for func, *args in tasks)
+
+
 def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupThemes, seed: int,
-                  n_seeds: int = 5, n_bootstrap: int = 5) -> pd.DataFrame:
+                  n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
+                  max_segments: int = QUALITY_MAX_SEGMENTS) -> pd.DataFrame:
     """How far to trust each group's themes: stability, coherence, and an LDA baseline.
 
-    Stability refits the clustering steps with ``n_seeds`` other seeds on all segments and
-    on ``n_bootstrap`` resamples (drawn with replacement; compared on the segments drawn),
-    and reports adjusted Rand index and NMI against the reference fit, plus each theme's
-    mean best-match Jaccard. Coherence is NPMI of each theme's top words on that group's
-    segments. The LDA baseline gets the same number of themes and the same metrics.
+    Stability refits the clustering steps with ``n_seeds`` other seeds and on
+    ``n_bootstrap`` resamples (see :func:`stability_plan`) and reports adjusted Rand
+    index and NMI against the reference fit, plus each theme's mean best-match Jaccard.
+    Coherence is NPMI of each theme's top words on that group's segments. The LDA
+    baseline gets the same number of themes and the same metrics. The refits are
+    independent, so they run in ``n_jobs`` processes (default: every core); each has
+    its own seed, so the numbers are the same however many processes run them.
     """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rng = np.random.default_rng(seed)
+    plans, tasks = {}, []
+    for group, fit in result.fits.items():
+        mask = (segments["participant_group"] == group).to_numpy()
+        docs = segments.loc[mask, "text"].tolist()
+        emb = embeddings[mask]
+        base, refits = stability_plan(len(docs), seed, rng, n_seeds, n_bootstrap, max_segments)
+        k = len(set(fit.topics))
+        base_docs = [docs[i] for i in base]
+        plans[group] = (docs, base, refits, len(tasks))
+        tasks += [(_refit_labels, emb[r.rows], replace(fit.settings, seed=r.seed)) for r in refits]
+        tasks += [(_lda_labels, base_docs, k, seed + i, fit.settings) for i in range(n_seeds + 1)]
+    done = run_tasks(tasks, n_jobs)
 
     rows = []
 
@@ -470,48 +600,36 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
         rows.append({"participant_group": group, "scope": scope, "model": model, "metric": metric,
                      "value": round(float(value), 4) if value == value else float("nan")})
 
-    rng = np.random.default_rng(seed)
     for group, fit in result.fits.items():
-        mask = (segments["participant_group"] == group).to_numpy()
-        docs = segments.loc[mask, "text"].tolist()
-        emb = embeddings[mask]
+        docs, base, refits, first = plans[group]
         ref = fit.topics
         k = len(set(ref))
         tokens = tokenize_for_coherence(docs)
-
         aris, nmis, jacc = [], [], {t: [] for t in set(ref)}
-        runs = [("seed", seed + i + 1, None) for i in range(n_seeds)]
-        runs += [("bootstrap", seed + 101 + i, rng.choice(len(docs), size=len(docs), replace=True)) for i in range(n_bootstrap)]
-        for kind, s, sample in runs:
-            idx = np.arange(len(docs)) if sample is None else np.unique(sample)
-            labels, _ = cluster_labels(emb[idx], replace(fit.settings, seed=s))
-            labels = nearest_centroid(emb[idx], labels)
-            aris.append(adjusted_rand_score(ref[idx], labels))
-            nmis.append(normalized_mutual_info_score(ref[idx], labels))
-            for t, j in best_match_jaccard(ref[idx], labels).items():
+        for r, labels in zip(refits, done[first:first + len(refits)]):
+            aris.append(adjusted_rand_score(ref[r.rows], labels))
+            nmis.append(normalized_mutual_info_score(ref[r.rows], labels))
+            for t, j in best_match_jaccard(ref[r.rows], labels).items():
                 jacc[t].append(j)
         add(group, "group", "bertopic", "n_themes", k)
         add(group, "group", "bertopic", "outlier_share_before_reassignment", fit.outlier_share)
         add(group, "group", "bertopic", "stability_ari_mean", np.mean(aris))
         add(group, "group", "bertopic", "stability_ari_sd", np.std(aris))
         add(group, "group", "bertopic", "stability_nmi_mean", np.mean(nmis))
-        add(group, "group", "bertopic", "n_refits", len(runs))
+        add(group, "group", "bertopic", "n_refits", len(refits))
+        add(group, "group", "bertopic", "quality_sample_segments", len(base))
         coh = {t: npmi_coherence(fit.keywords.get(t, []), tokens) for t in sorted(set(ref))}
         add(group, "group", "bertopic", "coherence_npmi_mean", np.nanmean(list(coh.values())) if coh else float("nan"))
         for t in sorted(set(ref)):
             add(group, theme_id(group, t), "bertopic", "stability_jaccard", np.mean(jacc[t]) if jacc[t] else float("nan"))
             add(group, theme_id(group, t), "bertopic", "coherence_npmi", coh[t])
 
-        # Baseline: LDA with the same number of themes.
-        lda_labels, lda_words = lda_baseline(docs, k, seed, fit.settings)
+        # Baseline: LDA with the same number of themes, on the same rows.
+        (lda_labels, lda_words), *others = done[first + len(refits):first + len(refits) + n_seeds + 1]
         lda_coh = [npmi_coherence(w, tokens) for w in lda_words.values()]
         add(group, "group", "lda", "n_themes", k)
         add(group, "group", "lda", "coherence_npmi_mean", np.nanmean(lda_coh))
-        lda_aris = []
-        for i in range(n_seeds):
-            other, _ = lda_baseline(docs, k, seed + i + 1, fit.settings)
-            lda_aris.append(adjusted_rand_score(lda_labels, other))
-        add(group, "group", "lda", "stability_ari_mean", np.mean(lda_aris))
-        add(group, "group", "lda", "agreement_ari_with_bertopic", adjusted_rand_score(ref, lda_labels))
+        add(group, "group", "lda", "stability_ari_mean",
+            np.mean([adjusted_rand_score(lda_labels, other) for other, _ in others]) if others else float("nan"))
+        add(group, "group", "lda", "agreement_ari_with_bertopic", adjusted_rand_score(ref[base], lda_labels))
     return pd.DataFrame(rows)
-
