@@ -128,10 +128,13 @@ test: $(INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
-verify: ## Rerun STUDY and compare every output with MANIFEST=path/to/run_manifest.json
+VERIFY_DIR ?= outputs/_verify/$(STUDY_NAME)
+
+verify: ## Rerun STUDY into VERIFY_DIR and list every output whose sha256 differs from MANIFEST=path/to/run_manifest.json
 	@test -n "$(MANIFEST)" || { echo "usage: make verify MANIFEST=path/to/run_manifest.json"; exit 2; }
-	@rm -rf outputs/_verify/$(STUDY_NAME) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=outputs/_verify/$(STUDY_NAME)
-	@$(PY) -m helpers.pipeline verify $(MANIFEST) outputs/_verify/$(STUDY_NAME)/run_manifest.json
+	@test -f "$(MANIFEST)" || { echo "$(MANIFEST) does not exist; give the run_manifest.json of the run to check."; exit 2; }
+	@rm -rf $(VERIFY_DIR) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(VERIFY_DIR)
+	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(VERIFY_DIR)/run_manifest.json
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval

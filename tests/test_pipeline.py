@@ -74,6 +74,13 @@ def test_verify_reports_changed_and_missing_outputs():
     assert len(problems) == 2 and problems[0].startswith("b.csv") and "missing" in problems[1]
 
 
+def test_verify_names_inputs_that_are_not_the_published_data():
+    published = {"inputs": [{"path": "data/study.yml", "sha256": "1" * 64}], "outputs": []}
+    rerun = {"inputs": [{"path": "data/study.yml", "sha256": "2" * 64}], "outputs": []}
+    assert pipeline.compare_manifests(published, rerun) == [
+        "input data/study.yml: sha256 differs (111111111111 published, 222222222222 rerun)"]
+
+
 def test_cli_verify_exit_code(tmp_path, capsys):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps({"outputs": [{"path": "x", "sha256": "1"}]}))

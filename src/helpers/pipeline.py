@@ -170,6 +170,9 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
         pm.execute_notebook(
             str(notebook), str(partial), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(notebook.parent), log_output=False,
+            # Every cell has finished and written its files atomically; a graceful stop
+            # would only wait (up to seconds) for torch and worker pools to tear down.
+            shutdown_kernel="immediate",
         )
     except PapermillExecutionError as exc:
         os.replace(partial, failed)
@@ -274,15 +277,19 @@ def write_manifest(study: Study, output_dir: Path) -> Path:
 
 
 def compare_manifests(published: dict, rerun: dict) -> list[str]:
-    """Outputs whose sha256 differs between a published manifest and a rerun (or that are missing)."""
-    new = {o["path"]: o["sha256"] for o in rerun.get("outputs", [])}
+    """What differs between a published manifest and a rerun: inputs whose sha256 is not
+    the published one (the data are not the data of that run), and outputs that differ
+    or are missing."""
     problems = []
-    for item in published.get("outputs", []):
-        got = new.get(item["path"])
-        if got is None:
-            problems.append(f"{item['path']}: missing from the rerun")
-        elif got != item["sha256"]:
-            problems.append(f"{item['path']}: sha256 differs ({item['sha256'][:12]} published, {got[:12]} rerun)")
+    for kind in ("inputs", "outputs"):
+        new = {o["path"]: o["sha256"] for o in rerun.get(kind, [])}
+        for item in published.get(kind, []):
+            got = new.get(item["path"])
+            label = f"input {item['path']}" if kind == "inputs" else item["path"]
+            if got is None:
+                problems.append(f"{label}: missing from the rerun")
+            elif got != item["sha256"]:
+                problems.append(f"{label}: sha256 differs ({item['sha256'][:12]} published, {got[:12]} rerun)")
     return problems
 
 
@@ -322,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print(f"✗ {line}")
         n = len(published.get("outputs", []))
-        print(f"{n - len(problems)} of {n} outputs identical to {argv[1]}")
+        differing = sum(1 for p in problems if not p.startswith("input "))
+        print(f"{n - differing} of {n} outputs identical to {argv[1]}")
         return 1 if problems else 0
     print("usage: python -m helpers.pipeline run NOTEBOOK EXECUTED STUDY OUTPUT_DIR SEED [KEY=VALUE ...]\n"
           "       python -m helpers.pipeline manifest STUDY OUTPUT_DIR\n"

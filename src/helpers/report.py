@@ -641,9 +641,9 @@ def build_report(output_dir: Path, study: Study) -> str:
             f"<header><h1>{_e(study.title)}</h1>\n<p class=\"lead\">Report of the co-production compendium, study "
             f"<code>{_e(study.name)}</code>: from independent focus groups to co-produced thematic maps.</p>\n"
             f"{banner}\n<nav class=\"toc\" aria-label=\"Contents\"><strong>Contents</strong><ol>{toc}</ol></nav>\n"
-            f"</header>\n<main>\n{sections}\n</main>\n<footer>Built by <code>helpers.report</code> from the files in "
-            f"the output folder <code>{_e(out.name)}</code>. Self-contained: no part of this page is fetched from "
-            "elsewhere.</footer>\n</body>\n</html>\n")
+            f"</header>\n<main>\n{sections}\n</main>\n<footer>Built by <code>helpers.report</code> from the files of this run's "
+            "output folder (the same page wherever that folder is, so reruns can be compared byte for byte). "
+            "Self-contained: no part of this page is fetched from elsewhere.</footer>\n</body>\n</html>\n")
 
 
 def write_report(output_dir: Path, study: Study) -> Path:

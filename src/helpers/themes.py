@@ -400,13 +400,17 @@ class GroupThemes:
                             columns=["participant_group", "note"])
 
 
+def with_speaker_stop_words(segments: pd.DataFrame, settings: ThemeSettings) -> ThemeSettings:
+    """Pseudonyms say who spoke, not what about: keep them out of keywords and labels."""
+    names = {w.lower() for s in segments["speaker"].unique() for w in re.findall(r"[A-Za-z]+", str(s))}
+    return replace(settings, extra_stop_words=tuple(sorted(set(settings.extra_stop_words) | names)))
+
+
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
                    settings: ThemeSettings = ThemeSettings(), backend=None) -> GroupThemes:
     """One theme model per participant group, fitted on that group's segments only."""
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
-    # Pseudonyms say who spoke, not what about; keep them out of theme keywords and labels.
-    names = {w.lower() for s in segments["speaker"].unique() for w in re.findall(r"[A-Za-z]+", str(s))}
-    settings = replace(settings, extra_stop_words=tuple(sorted(set(settings.extra_stop_words) | names)))
+    settings = with_speaker_stop_words(segments, settings)
     for group in groups:
         mask = (segments["participant_group"] == group).to_numpy()
         seg = segments[mask].reset_index(drop=True)
@@ -500,8 +504,7 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
 
     vec = make_vectorizer(replace(settings, min_df=1), len(docs))
     counts = vec.fit_transform(docs)
-    lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed, learning_method="batch",
-                                    max_iter=20)
+    lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed, learning_method="batch")
     doc_topic = lda.fit_transform(counts)
     vocab = np.array(vec.get_feature_names_out())
     words = {t: list(vocab[np.argsort(-lda.components_[t], kind="stable")[: settings.top_n_words]])
@@ -543,10 +546,6 @@ def _refit_labels(embeddings: np.ndarray, settings: ThemeSettings) -> np.ndarray
     return nearest_centroid(embeddings, labels)
 
 
-def _lda_labels(docs: list[str], n_themes: int, seed: int, settings: ThemeSettings):
-    return lda_baseline(docs, n_themes, seed, settings)
-
-
 def n_workers(n_jobs: int | None = None) -> int:
     """Processes for independent refits: ``n_jobs`` if given (>0), else every core."""
     if n_jobs and n_jobs > 0:
@@ -554,45 +553,111 @@ def n_workers(n_jobs: int | None = None) -> int:
     return max(os.cpu_count() or 1, 1)
 
 
-def run_tasks(tasks: list[tuple], n_jobs: int | None = None) -> list:
-    """Run ``(function, *args)`` tasks, in parallel processes when there are cores to
-    spare; results come back in task order, so the tables do not depend on ``n_jobs``."""
-    workers = min(n_workers(n_jobs), len(tasks))
-    if workers <= 1:
-        return [func(*args) for func, *args in tasks]
-    from joblib import Parallel, delayed
+class _Later:
+    """A task run in this process when its result is asked for (the one-process case)."""
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(func)(*args) for func, *args in tasks)
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+    def result(self):
+        return self.func(*self.args)
+
+
+def submit(func, *args, n_jobs: int | None = None):
+    """Start ``func(*args)`` in a pool of worker processes (reused across calls) and
+    return a future; with one worker, return a task that runs when ``.result()`` is called."""
+    global _POOL
+    workers = n_workers(n_jobs)
+    if workers <= 1:
+        return _Later(func, args)
+    from joblib.externals.loky import get_reusable_executor
+
+    # One BLAS thread per worker: the workers already fill the cores.
+    single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    _POOL = get_reusable_executor(max_workers=workers, env=single)
+    return _POOL.submit(func, *args)
+
+
+_POOL = None
+
+
+def stop_workers() -> None:
+    """Shut the worker processes down (they are otherwise kept for reuse)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(wait=True)
+        _POOL = None
+
+
+class StabilityRefits:
+    """The stability refits of every group, started at once in worker processes.
+
+    A refit needs only the group's embeddings and model settings, not the reference fit,
+    so notebook 04 starts them *before* fitting the reference models and the spare cores
+    work while the main process fits. :func:`theme_quality` collects them (or starts them
+    itself when not given). Each refit has its own seed, so results do not depend on how
+    many processes ran them.
+    """
+
+    def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, settings_by_group: dict[str, ThemeSettings],
+                 seed: int, n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
+                 max_segments: int = QUALITY_MAX_SEGMENTS):
+        self.seed, self.n_seeds, self.n_jobs = seed, n_seeds, n_jobs
+        self.settings = dict(settings_by_group)
+        self.plans: dict[str, tuple[np.ndarray, list[Refit], list]] = {}
+        rng = np.random.default_rng(seed)
+        groups = segments["participant_group"].to_numpy()
+        for group, settings in self.settings.items():
+            emb = embeddings[groups == group]
+            base, refits = stability_plan(len(emb), seed, rng, n_seeds, n_bootstrap, max_segments)
+            futures = [submit(_refit_labels, emb[r.rows], replace(settings, seed=r.seed), n_jobs=n_jobs)
+                       for r in refits]
+            self.plans[group] = (base, refits, futures)
+
+    @classmethod
+    def start(cls, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings, seed: int,
+              **options) -> "StabilityRefits":
+        """Refits for the models :func:`analyse_groups` will fit with ``settings``."""
+        settings = with_speaker_stop_words(segments, settings)
+        sizes = segments["participant_group"].value_counts()
+        by_group = {g: settings.scaled(int(sizes[g])) for g in groups if sizes.get(g, 0) > 0}
+        return cls(segments, embeddings, by_group, seed, **options)
+
+    def labels(self, group: str) -> tuple[np.ndarray, list[Refit], list[np.ndarray]]:
+        base, refits, futures = self.plans[group]
+        return base, refits, [f.result() for f in futures]
 
 
 def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupThemes, seed: int,
                   n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
-                  max_segments: int = QUALITY_MAX_SEGMENTS) -> pd.DataFrame:
+                  max_segments: int = QUALITY_MAX_SEGMENTS, refits: StabilityRefits | None = None) -> pd.DataFrame:
     """How far to trust each group's themes: stability, coherence, and an LDA baseline.
 
     Stability refits the clustering steps with ``n_seeds`` other seeds and on
     ``n_bootstrap`` resamples (see :func:`stability_plan`) and reports adjusted Rand
     index and NMI against the reference fit, plus each theme's mean best-match Jaccard.
     Coherence is NPMI of each theme's top words on that group's segments. The LDA
-    baseline gets the same number of themes and the same metrics. The refits are
-    independent, so they run in ``n_jobs`` processes (default: every core); each has
-    its own seed, so the numbers are the same however many processes run them.
+    baseline gets the same number of themes and the same metrics. Refits and LDA fits
+    are independent, so they run in ``n_jobs`` processes (default: every core);
+    ``refits`` are ones already started with :meth:`StabilityRefits.start`.
     """
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    rng = np.random.default_rng(seed)
-    plans, tasks = {}, []
+    settings = {g: fit.settings for g, fit in result.fits.items()}
+    if refits is None:
+        refits = StabilityRefits(segments, embeddings, settings, seed, n_seeds, n_bootstrap, n_jobs, max_segments)
+    elif refits.settings != settings or refits.seed != seed:
+        raise ValueError("The stability refits were started with other settings or another seed than the theme "
+                         "models; start them with the same ThemeSettings and seed as analyse_groups.")
+    n_seeds = refits.n_seeds
+    groups = segments["participant_group"].to_numpy()
+    lda_runs = {}
     for group, fit in result.fits.items():
-        mask = (segments["participant_group"] == group).to_numpy()
-        docs = segments.loc[mask, "text"].tolist()
-        emb = embeddings[mask]
-        base, refits = stability_plan(len(docs), seed, rng, n_seeds, n_bootstrap, max_segments)
-        k = len(set(fit.topics))
+        base = refits.plans[group][0]
+        docs = segments.loc[groups == group, "text"].tolist()
         base_docs = [docs[i] for i in base]
-        plans[group] = (docs, base, refits, len(tasks))
-        tasks += [(_refit_labels, emb[r.rows], replace(fit.settings, seed=r.seed)) for r in refits]
-        tasks += [(_lda_labels, base_docs, k, seed + i, fit.settings) for i in range(n_seeds + 1)]
-    done = run_tasks(tasks, n_jobs)
+        lda_runs[group] = [submit(lda_baseline, base_docs, len(set(fit.topics)), seed + i, fit.settings,
+                                  n_jobs=refits.n_jobs) for i in range(n_seeds + 1)]
 
     rows = []
 
@@ -601,12 +666,13 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
                      "value": round(float(value), 4) if value == value else float("nan")})
 
     for group, fit in result.fits.items():
-        docs, base, refits, first = plans[group]
+        base, plan, labels_by_refit = refits.labels(group)
+        docs = segments.loc[groups == group, "text"].tolist()
         ref = fit.topics
         k = len(set(ref))
         tokens = tokenize_for_coherence(docs)
         aris, nmis, jacc = [], [], {t: [] for t in set(ref)}
-        for r, labels in zip(refits, done[first:first + len(refits)]):
+        for r, labels in zip(plan, labels_by_refit):
             aris.append(adjusted_rand_score(ref[r.rows], labels))
             nmis.append(normalized_mutual_info_score(ref[r.rows], labels))
             for t, j in best_match_jaccard(ref[r.rows], labels).items():
@@ -616,7 +682,7 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
         add(group, "group", "bertopic", "stability_ari_mean", np.mean(aris))
         add(group, "group", "bertopic", "stability_ari_sd", np.std(aris))
         add(group, "group", "bertopic", "stability_nmi_mean", np.mean(nmis))
-        add(group, "group", "bertopic", "n_refits", len(refits))
+        add(group, "group", "bertopic", "n_refits", len(plan))
         add(group, "group", "bertopic", "quality_sample_segments", len(base))
         coh = {t: npmi_coherence(fit.keywords.get(t, []), tokens) for t in sorted(set(ref))}
         add(group, "group", "bertopic", "coherence_npmi_mean", np.nanmean(list(coh.values())) if coh else float("nan"))
@@ -625,11 +691,12 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
             add(group, theme_id(group, t), "bertopic", "coherence_npmi", coh[t])
 
         # Baseline: LDA with the same number of themes, on the same rows.
-        (lda_labels, lda_words), *others = done[first + len(refits):first + len(refits) + n_seeds + 1]
+        (lda_labels, lda_words), *others = [f.result() for f in lda_runs[group]]
         lda_coh = [npmi_coherence(w, tokens) for w in lda_words.values()]
         add(group, "group", "lda", "n_themes", k)
         add(group, "group", "lda", "coherence_npmi_mean", np.nanmean(lda_coh))
         add(group, "group", "lda", "stability_ari_mean",
             np.mean([adjusted_rand_score(lda_labels, other) for other, _ in others]) if others else float("nan"))
         add(group, "group", "lda", "agreement_ari_with_bertopic", adjusted_rand_score(ref[base], lda_labels))
+    stop_workers()  # every refit is collected: free the workers' memory
     return pd.DataFrame(rows)

@@ -1,0 +1,287 @@
+"""`make bench`: time the pipeline against its budgets and write benchmarks/results.md.
+
+What it measures, all on this machine and in this one run:
+
+1. the bundled study through `make all` from a clean output folder (cold embedding
+   cache), ``--repeat`` times: wall and CPU seconds, and per stage the wall seconds and
+   the kernel's peak memory (from the run manifest);
+2. the compute floor (benchmarks/floor.py) on the same segments, as often;
+3. `make all` again with nothing changed; after touching a workshop file (which stages
+   rerun); notebook 03 again with a warm embedding cache;
+4. optionally `make test` (``--with-tests``);
+5. the embedding and theme stages on generated corpora (benchmarks/scale.py).
+
+The runs use a copy of data/ under benchmarks/work/, so the bench never touches the
+study or the outputs you are working with.
+
+    python benchmarks/run.py [--repeat 3] [--scale 10000 50000 100000] [--with-tests]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / "work"
+STUDY_COPY = WORK / "data"
+OUT = WORK / "bundled"
+RESULTS = ROOT / "benchmarks" / "results.md"
+
+BUDGETS = {
+    "make_all": 120.0,         # seconds, bundled study, venv built
+    "floor_ratio": 1.3,        # make all / compute floor
+    "no_change": 3.0,          # seconds
+    "warm_03_share": 0.10,     # notebook 03 warm / cold
+    "scale_100k_seconds": 1800.0,
+    "scale_100k_mb": 6144.0,
+    "make_test": 180.0,
+}
+
+
+def env() -> dict:
+    """The Makefile's run-time environment, without a parent make's job-server flags."""
+    e = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    e.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONHASHSEED="0",
+             MPLBACKEND="Agg", NUMBA_CACHE_DIR=str(ROOT / ".venv" / "numba-cache"))
+    e["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return e
+
+
+def timed(cmd: list[str], **kwargs) -> tuple[float, float, str]:
+    """Run ``cmd``; return wall seconds, CPU seconds of it and its children, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(f"benchmark step failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return wall, cpu, proc.stdout + proc.stderr
+
+
+def make(*targets: str) -> list[str]:
+    return ["make", "--no-print-directory", *targets, f"STUDY={STUDY_COPY / 'study.yml'}", f"OUTPUT_DIR={OUT}"]
+
+
+def copy_study() -> None:
+    shutil.rmtree(STUDY_COPY, ignore_errors=True)
+    shutil.copytree(ROOT / "data", STUDY_COPY, ignore=shutil.ignore_patterns("private"))
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"▶ (\d\d)_", output)
+
+
+def bundled(repeat: int) -> dict:
+    runs, floors = [], []
+    for i in range(repeat):
+        shutil.rmtree(OUT, ignore_errors=True)
+        wall, cpu, _ = timed(make("all"))
+        manifest = json.loads((OUT / "run_manifest.json").read_text())
+        runs.append({"wall": wall, "cpu": cpu, "stages": manifest["notebooks"]})
+        print(f"  make all, run {i + 1}: {wall:.1f} s", flush=True)
+        fwall, fcpu, text = timed([sys.executable, "benchmarks/floor.py", str(OUT / "segments.parquet")])
+        floor = json.loads(text.strip().splitlines()[-1])
+        floors.append({"wall": fwall, "cpu": fcpu, **floor})
+        print(f"  compute floor, run {i + 1}: {fwall:.1f} s", flush=True)
+
+    no_change = [timed(make("all"))[0] for _ in range(3)]
+    print(f"  make all, nothing changed: {max(no_change):.2f} s", flush=True)
+
+    workshop = sorted((STUDY_COPY / "workshops").glob("*.yml"))[-1]
+    workshop.touch()
+    edit_wall, _, edit_out = timed(make("all"))
+    print(f"  make all after editing {workshop.name}: {edit_wall:.1f} s, stages {stages_run(edit_out)}", flush=True)
+
+    cold = runs[-1]["stages"][3]
+    warm_nb = WORK / "warm_03.ipynb"
+    warm_wall, _, _ = timed([sys.executable, "-m", "helpers.pipeline", "run", "notebooks/03_embed_segments.ipynb",
+                             str(warm_nb), str(STUDY_COPY / "study.yml"), str(OUT), "20200"])
+    warm_meta = json.loads(warm_nb.read_text())["metadata"]
+    warm = {"wall_seconds": warm_meta["compendium"]["wall_seconds"], "seconds": warm_meta["papermill"]["duration"]}
+    print(f"  notebook 03 warm: {warm['wall_seconds']:.1f} s (cold {cold['wall_seconds']:.1f} s)", flush=True)
+    return {"runs": runs, "floors": floors, "no_change": no_change, "edit": {
+        "file": workshop.name, "wall": edit_wall, "stages": stages_run(edit_out)},
+        "warm_03": warm, "cold_03": cold}
+
+
+def make_test() -> dict:
+    wall, cpu, out = timed(["make", "--no-print-directory", "test"])
+    summary = [line for line in out.splitlines() if re.search(r"\d+ passed", line)]
+    return {"wall": wall, "cpu": cpu, "summary": summary[-1].strip("= ") if summary else ""}
+
+
+def scale(sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        wall, cpu, text = timed([sys.executable, "benchmarks/scale.py", str(n), str(WORK / f"scale_{n}")])
+        row = json.loads(text.strip().splitlines()[-1])
+        row.update(wall=wall, cpu=cpu)
+        rows.append(row)
+        print(f"  {n:,} segments: {row['seconds_embed_and_themes']:.0f} s, peak {row['peak_mb_all_processes']:.0f} MB",
+              flush=True)
+        shutil.rmtree(WORK / f"scale_{n}", ignore_errors=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- report
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kb / 2**20:.0f} GB memory"
+    except (OSError, AttributeError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}"
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    lines = ["# Benchmark results", "",
+             f"Written by `make bench` on {dt.date.today().isoformat()} at commit `{commit or 'unknown'}`; "
+             f"{machine()}. Rerun `make bench` to replace this file; numbers move by a few seconds between "
+             "runs on a busy machine, so each bundled figure is the median of several runs.", ""]
+    budget_rows = []
+    if b:
+        walls = [r["wall"] for r in b["runs"]]
+        fwalls = [f["wall"] for f in b["floors"]]
+        wall, fwall = statistics.median(walls), statistics.median(fwalls)
+        cpu, fcpu = statistics.median([r["cpu"] for r in b["runs"]]), statistics.median([f["cpu"] for f in b["floors"]])
+        ratio = wall / fwall
+        lines += ["## Bundled study: `make all` from a clean output folder", "",
+                  f"{len(walls)} runs, each with a cold embedding cache and the venv built: "
+                  + ", ".join(f"{w:.1f}" for w in walls) + f" s; **median {wall:.1f} s** "
+                  f"({cpu:.0f} CPU-seconds: two cores are used where stages or refits are independent).", "",
+                  "| stage | wall s (incl. kernel start) | in-notebook s | kernel peak memory MB |",
+                  "| --- | ---: | ---: | ---: |"]
+        for k, stage in enumerate(b["runs"][0]["stages"]):
+            per = [r["stages"][k] for r in b["runs"]]
+            lines.append(f"| {Path(stage['notebook']).stem} | {statistics.median(s['wall_seconds'] for s in per):.1f} "
+                         f"| {statistics.median(s['seconds'] for s in per):.1f} "
+                         f"| {max(s['peak_mb'] for s in per):.0f} |")
+        floor = b["floors"][-1]
+        fits = floor["fits_per_group"]
+        lines += ["", "## Compute floor", "",
+                  "One plain Python process (`benchmarks/floor.py`) that imports the libraries, loads the model, "
+                  "runs `SentenceTransformer.encode` on the same segments, and makes the same fits as the "
+                  "pipeline: one BERTopic model per group, the stability refits on the precomputed embeddings "
+                  "(run one after another), and the 2-D UMAP map per group. It writes no tables or figures and "
+                  "leaves out the LDA baseline, which is not a BERTopic/UMAP fit.", "",
+                  "Runs: " + ", ".join(f"{w:.1f}" for w in fwalls) + f" s; **median {fwall:.1f} s** ({fcpu:.0f} CPU-seconds).", "",
+                  "| phase | seconds (last run) |", "| --- | ---: |"]
+        lines += [f"| {name} | {sec:.1f} |" for name, sec in floor["phases"].items()]
+        lines += ["", "| participant group | theme models | stability refits | 2-D maps |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {g} | {f['theme_model']} | {f['stability_refits']} | {f['map_projection']} |" for g, f in fits.items()]
+        lines += ["", f"**Pipeline / floor: {ratio:.2f}× wall** ({wall:.1f} s / {fwall:.1f} s) and "
+                  f"{cpu / fcpu:.2f}× CPU ({cpu:.0f} / {fcpu:.0f} CPU-seconds). The pipeline does more than the floor "
+                  "(ingestion, disclosure check, LDA baseline, tables, figures, report, export, eight kernels) and "
+                  "runs its independent work on both cores; the floor runs everything in order on one.", ""]
+        nc = max(b["no_change"])
+        warm, cold = b["warm_03"], b["cold_03"]
+        share_in = warm["seconds"] / cold["seconds"]
+        share_wall = warm["wall_seconds"] / cold["wall_seconds"]
+        edit = b["edit"]
+        lines += ["## Reruns", "",
+                  f"- `make all` with nothing changed: {', '.join(f'{x:.2f}' for x in b['no_change'])} s.",
+                  f"- After touching `workshops/{edit['file']}`: stages {', '.join(edit['stages']) or 'none'} reran, "
+                  f"{edit['wall']:.1f} s.",
+                  f"- Notebook 03 with a warm embedding cache: {warm['seconds']:.2f} s in the notebook "
+                  f"({share_in:.0%} of the cold {cold['seconds']:.1f} s); {warm['wall_seconds']:.1f} s with kernel "
+                  f"start ({share_wall:.0%} of {cold['wall_seconds']:.1f} s).", ""]
+        budget_rows += [
+            ("Bundled `make all` under 120 s", f"{wall:.1f} s", wall < BUDGETS["make_all"]),
+            ("… and under 1.3× the compute floor", f"{ratio:.2f}×", ratio < BUDGETS["floor_ratio"]),
+            ("`make all` with nothing changed under 3 s", f"{nc:.2f} s", nc < BUDGETS["no_change"]),
+            ("A workshop edit reruns only 05–07", ", ".join(edit["stages"]), edit["stages"] == ["05", "06", "07"]),
+            ("Notebook 03 warm under 10 % of cold (in-notebook time)", f"{share_in:.0%}", share_in < BUDGETS["warm_03_share"]),
+        ]
+    if tests:
+        lines += ["## `make test`", "", f"{tests['wall']:.0f} s ({tests['summary']}).", ""]
+        budget_rows.append(("`make test` under 3 minutes", f"{tests['wall']:.0f} s", tests["wall"] < BUDGETS["make_test"]))
+    if scaled:
+        lines += ["## Scaling: generated corpora through embedding and themes", "",
+                  "Segments built by resampling sentences of the bundled transcripts into synthetic focus groups "
+                  "(`benchmarks/scale.py`), then exactly the work of notebooks 03 and 04 in one process: embed "
+                  "(cold cache), theme model per group, stability refits and LDA baseline (on at most 5,000 "
+                  "segments per group), 2-D segment map. Peak memory is the largest total resident memory of "
+                  "the process and its refit workers, sampled every 0.2 s.", "",
+                  "| segments | embed s | theme models s | stability + baseline s | segment map s | "
+                  "embed + themes s | peak memory MB | themes per group |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for r in scaled:
+            s = r["seconds"]
+            lines.append(f"| {r['segments']:,} | {s['embed (notebook 03)']:.0f} | {s['theme models']:.0f} | "
+                         f"{s['stability and baseline']:.0f} | {s['segment map']:.0f} | "
+                         f"**{r['seconds_embed_and_themes']:.0f}** | {r['peak_mb_all_processes']:.0f} | "
+                         + " / ".join(str(v) for v in r["themes_per_group"].values()) + " |")
+        big = [r for r in scaled if r["segments"] >= 100_000]
+        if big:
+            r = big[-1]
+            budget_rows += [
+                ("100,000 segments under 30 minutes", f"{r['seconds_embed_and_themes'] / 60:.1f} min",
+                 r["seconds_embed_and_themes"] < BUDGETS["scale_100k_seconds"]),
+                ("… with peak memory under 6 GB", f"{r['peak_mb_all_processes'] / 1024:.2f} GB",
+                 r["peak_mb_all_processes"] < BUDGETS["scale_100k_mb"]),
+            ]
+        lines.append("")
+    if budget_rows:
+        lines += ["## Budgets", "", "| budget | measured | |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {value} | {mark(ok)} |" for name, value, ok in budget_rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="bundled runs (and floor runs) to take the median of")
+    parser.add_argument("--scale", type=int, nargs="*", default=[10_000, 50_000, 100_000],
+                        help="corpus sizes for the growth curve (none: skip)")
+    parser.add_argument("--with-tests", action="store_true", help="also time `make test`")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    copy_study()
+    print("Bundled study:", flush=True)
+    b = bundled(args.repeat) if args.repeat > 0 else None
+    tests = None
+    if args.with_tests:
+        print("make test:", flush=True)
+        tests = make_test()
+        print(f"  {tests['wall']:.0f} s", flush=True)
+    print("Scaling:", flush=True)
+    scaled = scale(args.scale)
+    sys.path.insert(0, str(ROOT / "src"))
+    from helpers._io import write_text_atomic
+
+    write_text_atomic(args.output, report(b, tests, scaled))
+    print(f"✓ {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+
+
+if __name__ == "__main__":
+    main()

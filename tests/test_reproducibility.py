@@ -1,0 +1,133 @@
+"""A reviewer's rerun: the same inputs give the same bytes, with the network disabled,
+and `make verify` says so (or names what differs).
+
+Two full `make all` runs of the small fixture study: the first as usual, the second as
+`make verify` against the first run's manifest, inside a network namespace with no
+interface but loopback (``unshare -n``) where the machine allows it. Both runs carry
+the Python-level guard of tests/no_network, which refuses and logs any connection or
+host-name lookup outside this machine in every process they start.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
+GUARD = ROOT / "tests" / "no_network"
+TABLES = ("group_themes.csv", "integrated_themes.csv", "theme_assignments.parquet")
+
+
+def can_isolate_network() -> bool:
+    """True when this machine lets us run a command in a namespace with no network."""
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return False
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True)
+    return probe.returncode == 0
+
+
+def guarded_env(log) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "COMPENDIUM_STUDY", "COMPENDIUM_OUTPUT_DIR")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), env.get("PYTHONPATH", "")) if p)
+    env["NETWORK_GUARD_LOG"] = str(log)
+    return env
+
+
+@pytest.fixture(scope="module")
+def reruns(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rerun")
+    first, second, log = tmp / "first", tmp / "second", tmp / "network_attempts.log"
+    make = ["make", "--no-print-directory"]
+    run = subprocess.run(make + ["all", f"STUDY={SMALL_STUDY}", f"OUTPUT_DIR={first}"], cwd=ROOT,
+                         env=guarded_env(log), capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    verify = make + ["verify", f"STUDY={SMALL_STUDY}", f"MANIFEST={first / 'run_manifest.json'}",
+                     f"VERIFY_DIR={second}"]
+    isolated = can_isolate_network()
+    if isolated:  # no interface but loopback: nothing could leave this machine even unguarded
+        verify = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *verify]
+    rerun = subprocess.run(verify, cwd=ROOT, env=guarded_env(log), capture_output=True, text=True)
+    return {"first": first, "second": second, "rerun": rerun, "log": log, "isolated": isolated}
+
+
+def test_two_runs_give_byte_identical_theme_tables(reruns):
+    assert reruns["rerun"].returncode == 0, reruns["rerun"].stdout[-2000:] + reruns["rerun"].stderr[-2000:]
+    for name in TABLES:
+        first, second = reruns["first"] / name, reruns["second"] / name
+        assert first.stat().st_size > 0
+        assert first.read_bytes() == second.read_bytes(), f"{name} differs between two runs"
+
+
+def test_make_verify_finds_every_output_of_the_published_run_identical(reruns):
+    published = json.loads((reruns["first"] / "run_manifest.json").read_text())
+    n = len(published["outputs"])
+    assert n >= 20 and {o["path"] for o in published["outputs"]} >= set(TABLES)
+    assert f"{n} of {n} outputs identical" in reruns["rerun"].stdout
+
+
+def test_the_pipeline_ran_without_reaching_for_the_network(reruns):
+    assert reruns["rerun"].returncode == 0
+    attempts = reruns["log"].read_text() if reruns["log"].exists() else ""
+    assert attempts == "", f"the pipeline tried to use the network:\n{attempts}"
+    if not reruns["isolated"]:
+        pytest.skip("unshare -n is not permitted here; the run was checked by the socket guard alone")
+
+
+def test_make_verify_names_an_output_that_differs(reruns, tmp_path):
+    published = json.loads((reruns["first"] / "run_manifest.json").read_text())
+    for item in published["outputs"]:
+        if item["path"] == "group_themes.csv":
+            item["sha256"] = "0" * 64
+    tampered = tmp_path / "run_manifest.json"
+    tampered.write_text(json.dumps(published))
+    check = subprocess.run([sys.executable, "-m", "helpers.pipeline", "verify", str(tampered),
+                            str(reruns["second"] / "run_manifest.json")], cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 1
+    assert "✗ group_themes.csv: sha256 differs" in check.stdout
+
+
+def test_make_verify_without_a_manifest_says_how_to_call_it():
+    run = subprocess.run(["make", "--no-print-directory", "verify", "MANIFEST=no/such/run_manifest.json"], cwd=ROOT,
+                         env=guarded_env(os.devnull), capture_output=True, text=True)
+    assert run.returncode != 0 and "does not exist" in run.stdout
+
+
+def _guard_module():
+    spec = importlib.util.spec_from_file_location("network_guard", GUARD / "sitecustomize.py")
+    module = importlib.util.module_from_spec(spec)
+    saved = (__import__("socket").socket.connect, __import__("socket").socket.connect_ex,
+             __import__("socket").getaddrinfo)
+    try:
+        spec.loader.exec_module(module)
+    finally:  # only the decision function is wanted here; keep this process's sockets as they were
+        import socket
+
+        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = saved
+    return module
+
+
+def test_network_guard_allows_loopback_only():
+    import socket
+
+    guard = _guard_module()
+    assert guard.allowed(socket.AF_INET, ("127.0.0.1", 8888))
+    assert guard.allowed(socket.AF_INET6, ("::1", 8888, 0, 0))
+    assert guard.allowed(socket.AF_INET, ("localhost", 0))
+    assert guard.allowed(getattr(socket, "AF_UNIX", 1), "/tmp/kernel.sock")
+    assert not guard.allowed(socket.AF_INET, ("10.0.0.1", 443))
+    assert not guard.allowed(socket.AF_INET, ("huggingface.co", 443))
+    assert not guard.allowed(socket.AF_INET6, ("2001:db8::1", 443, 0, 0))
+
+
+def test_network_guard_is_installed_in_every_python_process_of_a_run():
+    probe = subprocess.run([sys.executable, "-c", "import socket; print(socket.socket.connect.__name__, "
+                            "socket.getaddrinfo.__name__)"], env=guarded_env(os.devnull), capture_output=True,
+                           text=True)
+    assert probe.stdout.split() == ["guarded_connect", "guarded_getaddrinfo"]
