@@ -372,13 +372,31 @@ def test_segment_map_draws_precomputed_positions(tables):
     fig = maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
                                 coords=coords)
     drawn = np.vstack([c.get_offsets() for c in fig.axes[0].collections])
-    expected_rows = coords["participant_group"] == "students"
-    expected = coords.loc[expected_rows, ["x", "y"]].to_numpy()
+    expected = coords.loc[coords["participant_group"] == "students", ["x", "y"]].to_numpy()
     assert sorted(map(tuple, drawn.round(9))) == sorted(map(tuple, expected.round(9)))
     assert "PCA" in fig.texts[1].get_text()
+
+
+def test_segment_map_of_a_sample_says_how_many_it_shows(tables):
+    from helpers.themes import segment_map
+
+    n = int((tables["segments"]["participant_group"] == "students").sum())
+    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca", max_segments=10)
+    assert (coords["participant_group"] == "students").sum() == 10
+    fig = maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
+                                coords=coords)
+    assert len(np.vstack([c.get_offsets() for c in fig.axes[0].collections])) == 10
+    assert f"10 of {n} segments" in fig.texts[1].get_text()
+
+
+def test_segment_map_refuses_positions_of_another_run(tables):
+    from helpers.themes import segment_map
+
+    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
+    coords.loc[coords["participant_group"] == "students", "segment_id"] += "-old"
     with pytest.raises(ValueError, match="rerun notebook 04"):
         maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
-                              coords=coords[coords["segment_id"] != coords.loc[expected_rows, "segment_id"].iloc[0]])
+                              coords=coords)
 
 
 def test_segment_map_rejects_misaligned_embeddings(tables):

@@ -1331,8 +1331,8 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assi
     positions already computed; then ``embeddings`` may be None.
     """
     if coords is not None:
-        return _segment_map_figure(segments, assignments, group, group_themes, group_label,
-                                   *_coords_of(segments, coords, group))
+        shown, xy, used, total = _coords_of(segments, coords, group)
+        return _segment_map_figure(shown, assignments, group, group_themes, group_label, xy, used, total)
     embeddings = np.asarray(embeddings)
     if len(embeddings) != len(segments):
         raise ValueError(f"embeddings has {len(embeddings)} rows but segments has {len(segments)}; "
@@ -1344,20 +1344,23 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assi
     return _segment_map_figure(segments, assignments, group, group_themes, group_label, xy, used)
 
 
-def _coords_of(segments: pd.DataFrame, coords: pd.DataFrame, group: str) -> tuple[np.ndarray, str]:
-    """The 2-D positions of ``group``'s segments, in the order of ``segments``."""
+def _coords_of(segments: pd.DataFrame, coords: pd.DataFrame, group: str) -> tuple[pd.DataFrame, np.ndarray, str, int]:
+    """The segments of ``group`` that have a 2-D position (all, or notebook 04's sample
+    in a large group), their positions in the same order, and the projection's name."""
+    table = coords[coords["participant_group"] == group].set_index("segment_id")
     ids = segments.loc[segments["participant_group"] == group, "segment_id"]
-    table = coords.set_index("segment_id")
-    missing = ids[~ids.isin(table.index)]
-    if len(missing):
-        raise ValueError(f"segment_map.parquet has no position for segment {missing.iloc[0]}; "
-                         "rerun notebook 04 so it matches segments.parquet.")
-    rows = table.loc[ids]
+    stale = table.index.difference(ids)
+    if len(stale):
+        raise ValueError(f"segment_map.parquet places segment {stale[0]}, which segments.parquet does not have; "
+                         "rerun notebook 04 so the two match.")
+    shown = segments[(segments["participant_group"] == group) & segments["segment_id"].isin(table.index)]
+    rows = table.loc[shown["segment_id"]]
     used = str(rows["projection"].iloc[0]) if len(rows) else "PCA"
-    return rows[["x", "y"]].to_numpy(dtype=float), used
+    return shown, rows[["x", "y"]].to_numpy(dtype=float), used, len(ids)
 
 
-def _segment_map_figure(segments, assignments, group, group_themes, group_label, coords, used) -> Figure:
+def _segment_map_figure(segments, assignments, group, group_themes, group_label, coords, used,
+                        total: int | None = None) -> Figure:
     mask = (segments["participant_group"] == group).to_numpy()
     seg = segments.loc[mask, ["segment_id"]].reset_index(drop=True)
     if assignments is not None and not assignments.empty:
@@ -1381,7 +1384,9 @@ def _segment_map_figure(segments, assignments, group, group_themes, group_label,
                       label="outlier reassigned to the nearest theme")]
     legend, legend_top = _legend_strip(fig, handles, [h.get_label() for h in handles], ncol=2)
     top = _title(fig, f"{label}: segments mapped by meaning, coloured by theme",
-                 f"{len(seg)} segments; 2-D {used} of the sentence embeddings (axes have no units)")
+                 (f"{len(seg)} segments" if total is None or total == len(seg) else
+                  f"{len(seg):,} of {total:,} segments (a fixed random sample)")
+                 + f"; 2-D {used} of the sentence embeddings (axes have no units)")
     ax = fig.add_axes((0.03, legend_top + 0.02, 0.94, top - legend_top - 0.03))
     ax.set_xticks([])
     ax.set_yticks([])

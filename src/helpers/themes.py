@@ -60,11 +60,13 @@ class ThemeSettings:
     def scaled(self, n_segments: int) -> "ThemeSettings":
         """Settings for a group of ``n_segments``: neighbourhoods and minimum theme size
         grow with the data (about 1/40 of the segments, 6–150), so themes stay a
-        similar share of the talk whatever the corpus size."""
+        similar share of the talk whatever the corpus size. Neighbourhoods stop growing
+        at 30: UMAP's cost grows with them, and 30 neighbours already give large
+        groups a smooth manifold."""
         n = max(n_segments, 2)
         return replace(
             self,
-            n_neighbors=int(np.clip(round(math.sqrt(n)), 5, 50)),
+            n_neighbors=int(np.clip(round(math.sqrt(n)), 5, 30)),
             min_cluster_size=int(np.clip(round(n / 40), 6, 150)),
             min_samples=int(np.clip(round(n / 150), 2, 25)),
             min_df=1 if n < 200 else 2,
@@ -226,15 +228,46 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
         topics = np.array(model.topics_)
         notes.append(f"reduced to {settings.max_themes} themes")
 
-    hierarchy = pd.DataFrame()
-    if len(set(topics)) >= 3:
-        os.environ["TQDM_DISABLE"] = "1"  # hierarchical_topics draws a progress bar regardless
-        hierarchy = model.hierarchical_topics(docs)
+    hierarchy = merge_tree(model) if len(set(topics)) >= 3 else pd.DataFrame()
     keywords = {t: [w for w, _ in (model.get_topic(t) or []) if w][: settings.top_n_words] for t in set(topics)}
     relabelled, mapping = _relabel_by_size(topics)
     keywords = {mapping[t]: words for t, words in keywords.items() if t != OUTLIER}
     hierarchy = _relabel_hierarchy(hierarchy, mapping, group)
     return GroupFit(group, method, relabelled, raw, keywords, hierarchy, outlier_share, settings, notes)
+
+
+def merge_tree(model) -> pd.DataFrame:
+    """How a fitted model's themes merge: BERTopic's topic hierarchy (Ward linkage of one
+    minus the cosine similarity of the themes' c-TF-IDF rows, merges in the order and
+    with the ids of ``hierarchical_topics``), without naming every merge.
+
+    ``hierarchical_topics`` also extracts keywords for each merged node, a cost that
+    grows with the corpus (minutes per group at 30,000 segments); nothing here uses
+    those names. Tied merge distances are nudged apart deterministically (BERTopic
+    adds unseeded noise), so reruns give the same tree.
+    """
+    from scipy.cluster import hierarchy as sch
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    rows = model.c_tf_idf_[model._outliers:]
+    distances = 1 - cosine_similarity(rows)
+    np.fill_diagonal(distances, 0)
+    linkage = sch.linkage(np.clip(squareform(distances, checks=False), 0, None), "ward", optimal_ordering=True)
+    for i in range(1, len(linkage)):
+        if linkage[i, 2] <= linkage[i - 1, 2]:
+            linkage[i, 2] = np.nextafter(linkage[i - 1, 2], np.inf)
+    n = rows.shape[0]
+    records = []
+    for index, (left, right, distance, _) in enumerate(linkage):
+        clusters = sch.fcluster(linkage, t=distance, criterion="distance")
+        leaf = int(left)
+        while leaf >= n:  # follow the left branch down to one of the merged themes
+            leaf = int(linkage[leaf - n][0])
+        members = [t for t, c in enumerate(clusters) if c == clusters[leaf]]
+        records.append({"Parent_ID": index + n, "Child_Left_ID": int(left), "Child_Right_ID": int(right),
+                        "Distance": float(distance), "Topics": members})
+    return pd.DataFrame(records).sort_values("Parent_ID", ascending=False)
 
 
 def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: str) -> pd.DataFrame:
@@ -312,17 +345,26 @@ def project_2d(x: np.ndarray, seed: int, method: str = "auto") -> tuple[np.ndarr
     return coords, "PCA"
 
 
-def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: int,
-                method: str = "auto") -> pd.DataFrame:
-    """segment_map.parquet: each segment's 2-D position within its participant group.
+#: A segment map shows at most this many segments of a group (a fixed random sample):
+#: more points only overplot, and the projection's cost grows with them.
+MAP_MAX_SEGMENTS = 5000
 
-    Computed here, beside the theme models that already loaded UMAP, so the maps
-    notebook only draws."""
+
+def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: int,
+                method: str = "auto", max_segments: int = MAP_MAX_SEGMENTS) -> pd.DataFrame:
+    """segment_map.parquet: 2-D positions of a group's segments (all of them, or a fixed
+    random sample of ``max_segments`` in larger groups), in segments.parquet order.
+
+    Computed in notebook 04, beside the theme models that already loaded UMAP, so the
+    maps notebook only draws."""
     parts = []
+    rng = np.random.default_rng(seed)
     for group in groups:
-        mask = (segments["participant_group"] == group).to_numpy()
-        xy, used = project_2d(np.asarray(embeddings[mask], dtype=float), seed, method)
-        parts.append(pd.DataFrame({"segment_id": segments.loc[mask, "segment_id"].to_numpy(),
+        rows = np.flatnonzero((segments["participant_group"] == group).to_numpy())
+        if len(rows) > max_segments:
+            rows = np.sort(rng.choice(rows, size=max_segments, replace=False))
+        xy, used = project_2d(np.asarray(embeddings[rows], dtype=float), seed, method)
+        parts.append(pd.DataFrame({"segment_id": segments["segment_id"].to_numpy()[rows],
                                    "participant_group": group, "x": xy[:, 0], "y": xy[:, 1], "projection": used}))
     columns = ["segment_id", "participant_group", "x", "y", "projection"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
@@ -513,9 +555,10 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
 
 
 #: Stability refits and the LDA baseline look at most this many segments of a group (a
-#: fixed random sample): enough to estimate agreement, and it keeps ten refits of a
-#: 30,000-segment group to minutes. Groups of a focus-group study are far smaller.
-QUALITY_MAX_SEGMENTS = 5000
+#: fixed random sample, refitted with settings scaled to the sample): enough to estimate
+#: agreement, and it keeps ten refits of a 30,000-segment group to a few minutes.
+#: Groups of a focus-group study are far smaller and are used whole.
+QUALITY_MAX_SEGMENTS = 2000
 
 
 @dataclass(frozen=True)
@@ -610,6 +653,8 @@ class StabilityRefits:
         for group, settings in self.settings.items():
             emb = embeddings[groups == group]
             base, refits = stability_plan(len(emb), seed, rng, n_seeds, n_bootstrap, max_segments)
+            if len(base) < len(emb):  # a sample: refit it as the procedure would fit data of its size
+                settings = settings.scaled(len(base))
             futures = [submit(_refit_labels, emb[r.rows], replace(settings, seed=r.seed), n_jobs=n_jobs)
                        for r in refits]
             self.plans[group] = (base, refits, futures)
