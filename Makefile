@@ -74,7 +74,7 @@ all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_
 
 # The study's transcripts and workshop files, listed by helpers.study (which also
 # validates study.yml, so a broken study stops here with one sentence).
-ifeq ($(filter help clean clean-all venv lab test,$(MAKECMDGOALS)),)
+ifeq ($(filter help clean clean-all venv lab test bench,$(MAKECMDGOALS)),)
 ifneq ($(MAKECMDGOALS),)
 include $(OUT)/.study.mk
 endif
@@ -135,6 +135,11 @@ verify: ## Rerun STUDY into VERIFY_DIR and list every output whose sha256 differ
 	@test -f "$(MANIFEST)" || { echo "$(MANIFEST) does not exist; give the run_manifest.json of the run to check."; exit 2; }
 	@rm -rf $(VERIFY_DIR) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(VERIFY_DIR)
 	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(VERIFY_DIR)/run_manifest.json
+
+BENCH_ARGS ?= --with-tests
+
+bench: $(INSTALLED) ## Time the pipeline against its budgets; writes benchmarks/results.md (about 45 minutes)
+	@$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval
