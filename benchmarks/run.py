@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 WORK = ROOT / "benchmarks" / "work"
 STUDY_COPY = WORK / "data"
 OUT = WORK / "bundled"
@@ -59,17 +60,28 @@ def env() -> dict:
     return e
 
 
-def timed(cmd: list[str], **kwargs) -> tuple[float, float, str]:
-    """Run ``cmd``; return wall seconds, CPU seconds of it and its children, and its output."""
+def _run(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run ``cmd`` at the project root; wall seconds, CPU seconds (it and its children)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, **kwargs)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"benchmark step failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return wall, cpu, proc.stdout + proc.stderr
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds of ``cmd``, and everything it printed."""
+    wall, cpu, proc = _run(cmd)
+    return wall, cpu, proc.stdout + "\n" + proc.stderr
+
+
+def json_of(cmd: list[str]) -> tuple[float, float, dict]:
+    """Wall and CPU seconds of a script that prints one JSON object as its last line."""
+    wall, cpu, proc = _run(cmd)
+    return wall, cpu, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def make(*targets: str) -> list[str]:
@@ -93,8 +105,7 @@ def bundled(repeat: int) -> dict:
         manifest = json.loads((OUT / "run_manifest.json").read_text())
         runs.append({"wall": wall, "cpu": cpu, "stages": manifest["notebooks"]})
         print(f"  make all, run {i + 1}: {wall:.1f} s", flush=True)
-        fwall, fcpu, text = timed([sys.executable, "benchmarks/floor.py", str(OUT / "segments.parquet")])
-        floor = json.loads(text.strip().splitlines()[-1])
+        fwall, fcpu, floor = json_of([sys.executable, "benchmarks/floor.py", str(OUT / "segments.parquet")])
         floors.append({"wall": fwall, "cpu": fcpu, **floor})
         print(f"  compute floor, run {i + 1}: {fwall:.1f} s", flush=True)
 
@@ -127,8 +138,7 @@ def make_test() -> dict:
 def scale(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
-        wall, cpu, text = timed([sys.executable, "benchmarks/scale.py", str(n), str(WORK / f"scale_{n}")])
-        row = json.loads(text.strip().splitlines()[-1])
+        wall, cpu, row = json_of([sys.executable, "benchmarks/scale.py", str(n), str(WORK / f"scale_{n}")])
         row.update(wall=wall, cpu=cpu)
         rows.append(row)
         print(f"  {n:,} segments: {row['seconds_embed_and_themes']:.0f} s, peak {row['peak_mb_all_processes']:.0f} MB",
@@ -225,12 +235,16 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
         lines += ["## `make test`", "", f"{tests['wall']:.0f} s ({tests['summary']}).", ""]
         budget_rows.append(("`make test` under 3 minutes", f"{tests['wall']:.0f} s", tests["wall"] < BUDGETS["make_test"]))
     if scaled:
+        from helpers.themes import MAP_MAX_SEGMENTS, QUALITY_MAX_SEGMENTS
+
         lines += ["## Scaling: generated corpora through embedding and themes", "",
                   "Segments built by resampling sentences of the bundled transcripts into synthetic focus groups "
                   "(`benchmarks/scale.py`), then exactly the work of notebooks 03 and 04 in one process: embed "
-                  "(cold cache), theme model per group, stability refits and LDA baseline (on at most 5,000 "
-                  "segments per group), 2-D segment map. Peak memory is the largest total resident memory of "
-                  "the process and its refit workers, sampled every 0.2 s.", "",
+                  f"(cold cache), theme model per group, stability refits and LDA baseline (on at most "
+                  f"{QUALITY_MAX_SEGMENTS:,} segments per group), 2-D segment map (at most {MAP_MAX_SEGMENTS:,} "
+                  "per group). Peak memory is the largest total resident memory of the process and its refit "
+                  "workers, sampled every 0.2 s. Sentences shuffled across turns keep little topical structure, "
+                  "so these corpora give few themes; they measure cost, not analysis.", "",
                   "| segments | embed s | theme models s | stability + baseline s | segment map s | "
                   "embed + themes s | peak memory MB | themes per group |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
@@ -276,7 +290,6 @@ def main() -> None:
         print(f"  {tests['wall']:.0f} s", flush=True)
     print("Scaling:", flush=True)
     scaled = scale(args.scale)
-    sys.path.insert(0, str(ROOT / "src"))
     from helpers._io import write_text_atomic
 
     write_text_atomic(args.output, report(b, tests, scaled))
