@@ -84,7 +84,7 @@ $(OUT)/.study.mk: $(STUDY) $(COMMON)
 	@mkdir -p $(OUT)
 	@$(PY) -m helpers.study deps $(STUDY) > $@.part && mv $@.part $@
 
-$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(STUDY) $(STUDY_WORKSHOPS) $(COMMON)
+$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(STUDY) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(STUDY) $(STUDY_TRANSCRIPTS) \

@@ -39,6 +39,7 @@ WORK = ROOT / "benchmarks" / "work"
 STUDY_COPY = WORK / "data"
 OUT = WORK / "bundled"
 RESULTS = ROOT / "benchmarks" / "results.md"
+RAW = ROOT / "benchmarks" / "results.json"   # the same numbers, for reuse and for other tools
 
 BUDGETS = {
     "make_all": 120.0,         # seconds, bundled study, venv built
@@ -277,6 +278,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, nargs="*", default=[10_000, 50_000, 100_000],
                         help="corpus sizes for the growth curve (none: skip)")
     parser.add_argument("--with-tests", action="store_true", help="also time `make test`")
+    parser.add_argument("--keep-scale", action="store_true",
+                        help="reuse the scaling rows of the last benchmarks/results.json instead of rerunning them")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -288,10 +291,15 @@ def main() -> None:
         print("make test:", flush=True)
         tests = make_test()
         print(f"  {tests['wall']:.0f} s", flush=True)
-    print("Scaling:", flush=True)
-    scaled = scale(args.scale)
+    if args.keep_scale and RAW.exists():
+        scaled = json.loads(RAW.read_text()).get("scale", [])
+        print(f"Scaling: kept {len(scaled)} rows from {RAW.name}", flush=True)
+    else:
+        print("Scaling:", flush=True)
+        scaled = scale(args.scale)
     from helpers._io import write_text_atomic
 
+    write_text_atomic(RAW, json.dumps({"bundled": b, "make_test": tests, "scale": scaled}, indent=1) + "\n")
     write_text_atomic(args.output, report(b, tests, scaled))
     print(f"✓ {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
 

@@ -1,6 +1,7 @@
 """Running notebooks: parameters, one-sentence failures, the manifest and verification."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from helpers import pipeline
 from helpers._io import UserError
 from helpers.study import load_study
+
+from conftest import ROOT
 
 
 def test_explicit_parameters_win_over_environment(make_study, tmp_path, monkeypatch):
@@ -99,8 +102,6 @@ def test_every_input_error_of_the_helpers_is_shown_as_its_sentence():
 
 
 def test_notebook_01_stops_on_a_bad_transcript_with_its_sentence_and_writes_nothing(make_study, tmp_path):
-    from conftest import ROOT
-
     path = make_study()
     (path.parent / "FG02.txt").write_text("Facilitator: Tell me about the mask.\nCath:\n", encoding="utf-8")
     out = tmp_path / "out"
@@ -110,3 +111,42 @@ def test_notebook_01_stops_on_a_bad_transcript_with_its_sentence_and_writes_noth
     message = str(err.value)
     assert message.startswith(f"{path.parent / 'FG02.txt'}, line 2:") and "Traceback" not in message
     assert not (out / "utterances.parquet").exists() and not (out / "disclosures.csv").exists()
+
+
+def _finished_run(out, study):
+    """An output folder whose every stage looks done (files newer than every input)."""
+    import time
+
+    from helpers.study import load_study, make_deps
+
+    (out / "notebooks").mkdir(parents=True)
+    (out / ".study.mk").write_text(make_deps(load_study(study)))
+    for stage in pipeline.STAGES:
+        (out / "notebooks" / f"{stage}.ipynb").write_text("{}")
+    (out / "run_manifest.json").write_text("{}")
+    later = time.time() + 60
+    for path in [out / ".study.mk", *sorted((out / "notebooks").iterdir()), out / "run_manifest.json"]:
+        os.utime(path, (later, later))
+        later += 1
+
+
+def _stages_make_would_run(out, study, *changed):
+    import re
+    import subprocess
+
+    what_if = [f"--what-if={path}" for path in changed]
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    run = subprocess.run(["make", "--no-print-directory", "-n", "all", f"STUDY={study}", f"OUTPUT_DIR={out}",
+                          *what_if], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return sorted(set(re.findall(r"helpers\.pipeline run notebooks/(\d\d)_", run.stdout)))
+
+
+def test_make_reruns_only_what_an_edit_touches(tmp_path):
+    """The Makefile's file targets: nothing after no change; after a workshop edit, only the
+    stages from the workshops on; after a transcript edit, everything from ingestion on."""
+    study = ROOT / "data" / "study.yml"
+    _finished_run(tmp_path, study)
+    assert _stages_make_would_run(tmp_path, study) == []
+    assert _stages_make_would_run(tmp_path, study, ROOT / "data" / "workshops" / "workshop_2.yml") == ["05", "06", "07"]
+    transcript = sorted((ROOT / "data" / "transcripts").iterdir())[0]
+    assert _stages_make_would_run(tmp_path, study, transcript) == ["01", "02", "03", "04", "05", "06", "07"]
