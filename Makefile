@@ -38,9 +38,9 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
-# UMAP and HDBSCAN are compiled by numba at first use; caching the machine code makes
-# every later process (each notebook, each test run) skip that compile.
-export NUMBA_CACHE_DIR := $(CURDIR)/.venv/numba-cache
+# UMAP is compiled by numba at first use; helpers/_numba.py caches the machine code here
+# (filled once by `make venv`), so no notebook kernel or test run compiles it again.
+export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache
 
 H := src/helpers
 COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
@@ -68,6 +68,8 @@ $(INSTALLED): pyproject.toml
 	@echo "Installing pinned dependencies into $(VENV) (a few minutes the first time)…"
 	@$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@echo "Compiling UMAP's numba code once for this machine (kept in $(NUMBA_CACHE_DIR))…"
+	@$(PY) -m helpers._numba
 	@touch $@
 
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR

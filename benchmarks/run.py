@@ -136,12 +136,14 @@ def make_test() -> dict:
     return {"wall": wall, "cpu": cpu, "summary": summary[-1].strip("= ") if summary else ""}
 
 
-def scale(sizes: list[int]) -> list[dict]:
-    rows = []
+def scale(sizes: list[int], rows: list[dict], save) -> list[dict]:
+    """Run each size, appending to ``rows`` and saving after each (a long run that stops
+    half-way keeps what it measured)."""
     for n in sizes:
         wall, cpu, row = json_of([sys.executable, "benchmarks/scale.py", str(n), str(WORK / f"scale_{n}")])
         row.update(wall=wall, cpu=cpu)
         rows.append(row)
+        save()
         print(f"  {n:,} segments: {row['seconds_embed_and_themes']:.0f} s, peak {row['peak_mb_all_processes']:.0f} MB",
               flush=True)
         shutil.rmtree(WORK / f"scale_{n}", ignore_errors=True)
@@ -284,23 +286,31 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     copy_study()
-    print("Bundled study:", flush=True)
-    b = bundled(args.repeat) if args.repeat > 0 else None
-    tests = None
-    if args.with_tests:
-        print("make test:", flush=True)
-        tests = make_test()
-        print(f"  {tests['wall']:.0f} s", flush=True)
-    if args.keep_scale and RAW.exists():
-        scaled = json.loads(RAW.read_text()).get("scale", [])
-        print(f"Scaling: kept {len(scaled)} rows from {RAW.name}", flush=True)
-    else:
-        print("Scaling:", flush=True)
-        scaled = scale(args.scale)
     from helpers._io import write_text_atomic
 
-    write_text_atomic(RAW, json.dumps({"bundled": b, "make_test": tests, "scale": scaled}, indent=1) + "\n")
-    write_text_atomic(args.output, report(b, tests, scaled))
+    results: dict = {"bundled": None, "make_test": None, "scale": []}
+
+    def save() -> None:
+        write_text_atomic(RAW, json.dumps(results, indent=1) + "\n")
+        write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"]))
+
+    if args.keep_scale and RAW.exists():
+        results["scale"] = json.loads(RAW.read_text()).get("scale", [])
+    if args.repeat > 0:
+        print("Bundled study:", flush=True)
+        results["bundled"] = bundled(args.repeat)
+        save()
+    if args.with_tests:
+        print("make test:", flush=True)
+        results["make_test"] = make_test()
+        print(f"  {results['make_test']['wall']:.0f} s", flush=True)
+        save()
+    if args.keep_scale:
+        print(f"Scaling: kept {len(results['scale'])} rows from {RAW.name}", flush=True)
+    else:
+        print("Scaling:", flush=True)
+        scale(args.scale, results["scale"], save)
+    save()
     print(f"✓ {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
 
 

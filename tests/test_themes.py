@@ -154,3 +154,17 @@ def test_notes_table_says_which_group_fell_back():
 def test_quotes_of_reads_quote_columns_in_order():
     row = {"quote_2": "b", "quote_10": "j", "quote_1": " a ", "quote_3": float("nan"), "label": "x"}
     assert T.quotes_of(row) == ["a", "b", "j"]
+
+
+def test_refit_workers_leave_joblib_parallel_working():
+    """HDBSCAN calls joblib.Parallel on large groups while refits are running; the refit
+    pool must not take the place of joblib's own executor (this crashed at 50,000 segments)."""
+    from joblib import Parallel, delayed
+
+    seg, emb = _group(40)
+    refits = T.StabilityRefits.start(seg, emb, ["staff"], T.ThemeSettings(seed=3), seed=3, n_seeds=1,
+                                     n_bootstrap=0, n_jobs=2)
+    assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+    base, plan, labels = refits.labels("staff")
+    assert len(labels) == 1 and len(labels[0]) == len(base)
+    T.stop_workers()

@@ -40,3 +40,31 @@ def cache_compiled_umap() -> int:
                 switched += 1
     _DONE = True
     return switched
+
+
+def warm_up() -> None:
+    """Compile and cache UMAP's code for the inputs the pipeline gives it (float32
+    embeddings for the theme models, float64 for segment maps), so that even the first
+    notebook run after installing starts from compiled code. `make venv` calls this."""
+    import warnings
+
+    import numpy as np
+
+    cache_compiled_umap()
+    from umap import UMAP
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for dtype, dims in ((np.float32, 5), (np.float64, 2)):
+            x = rng.normal(size=(40, 16)).astype(dtype)
+            UMAP(n_neighbors=5, n_components=dims, metric="cosine", random_state=0, n_jobs=1,
+                 n_epochs=5).fit_transform(x)
+
+
+if __name__ == "__main__":
+    import time
+
+    started = time.perf_counter()
+    warm_up()
+    print(f"UMAP compiled and cached for this machine in {time.perf_counter() - started:.0f} s")

@@ -607,17 +607,21 @@ class _Later:
 
 
 def submit(func, *args, n_jobs: int | None = None):
-    """Start ``func(*args)`` in a pool of worker processes (reused across calls) and
-    return a future; with one worker, return a task that runs when ``.result()`` is called."""
+    """Start ``func(*args)`` in this module's pool of worker processes (kept for reuse
+    until :func:`stop_workers`) and return a future; with one worker, return a task that
+    runs here when ``.result()`` is called."""
     global _POOL
     workers = n_workers(n_jobs)
     if workers <= 1:
         return _Later(func, args)
-    from joblib.externals.loky import get_reusable_executor
+    if _POOL is None:
+        # A pool of our own, not loky's process-wide reusable one: joblib.Parallel (which
+        # HDBSCAN uses on large groups) expects that one to be its own kind of executor.
+        from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
-    # One BLAS thread per worker: the workers already fill the cores.
-    single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    _POOL = get_reusable_executor(max_workers=workers, env=single)
+        # One BLAS thread per worker: the workers already fill the cores.
+        single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        _POOL = ProcessPoolExecutor(max_workers=workers, env=single)
     return _POOL.submit(func, *args)
 
 
