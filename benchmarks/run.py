@@ -94,6 +94,12 @@ def copy_study() -> None:
     shutil.copytree(ROOT / "data", STUDY_COPY, ignore=shutil.ignore_patterns("private"))
 
 
+def cells_seconds(executed: Path) -> float:
+    """Seconds the notebook's own cells took (papermill's total also counts kernel start)."""
+    nb = json.loads(executed.read_text())
+    return round(sum(c["metadata"]["papermill"]["duration"] or 0 for c in nb["cells"] if c["cell_type"] == "code"), 2)
+
+
 def stages_run(output: str) -> list[str]:
     return re.findall(r"▶ (\d\d)_", output)
 
@@ -104,6 +110,8 @@ def bundled(repeat: int) -> dict:
         shutil.rmtree(OUT, ignore_errors=True)
         wall, cpu, _ = timed(make("all"))
         manifest = json.loads((OUT / "run_manifest.json").read_text())
+        for stage in manifest["notebooks"]:
+            stage["cells_seconds"] = cells_seconds(ROOT / stage["executed"])
         runs.append({"wall": wall, "cpu": cpu, "stages": manifest["notebooks"]})
         print(f"  make all, run {i + 1}: {wall:.1f} s", flush=True)
         fwall, fcpu, floor = json_of([sys.executable, "benchmarks/floor.py", str(OUT / "segments.parquet")])
@@ -123,7 +131,8 @@ def bundled(repeat: int) -> dict:
     warm_wall, _, _ = timed([sys.executable, "-m", "helpers.pipeline", "run", "notebooks/03_embed_segments.ipynb",
                              str(warm_nb), str(STUDY_COPY / "study.yml"), str(OUT), "20200"])
     warm_meta = json.loads(warm_nb.read_text())["metadata"]
-    warm = {"wall_seconds": warm_meta["compendium"]["wall_seconds"], "seconds": warm_meta["papermill"]["duration"]}
+    warm = {"wall_seconds": warm_meta["compendium"]["wall_seconds"], "seconds": warm_meta["papermill"]["duration"],
+            "cells_seconds": cells_seconds(warm_nb)}
     print(f"  notebook 03 warm: {warm['wall_seconds']:.1f} s (cold {cold['wall_seconds']:.1f} s)", flush=True)
     return {"runs": runs, "floors": floors, "no_change": no_change, "edit": {
         "file": workshop.name, "wall": edit_wall, "stages": stages_run(edit_out)},
@@ -191,12 +200,12 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
                   f"{len(walls)} runs, each with a cold embedding cache and the venv built: "
                   + ", ".join(f"{w:.1f}" for w in walls) + f" s; **median {wall:.1f} s** "
                   f"({cpu:.0f} CPU-seconds: two cores are used where stages or refits are independent).", "",
-                  "| stage | wall s (incl. kernel start) | in-notebook s | kernel peak memory MB |",
+                  "| stage | wall s (kernel start + cells) | cells s | kernel peak memory MB |",
                   "| --- | ---: | ---: | ---: |"]
         for k, stage in enumerate(b["runs"][0]["stages"]):
             per = [r["stages"][k] for r in b["runs"]]
             lines.append(f"| {Path(stage['notebook']).stem} | {statistics.median(s['wall_seconds'] for s in per):.1f} "
-                         f"| {statistics.median(s['seconds'] for s in per):.1f} "
+                         f"| {statistics.median(s['cells_seconds'] for s in per):.1f} "
                          f"| {max(s['peak_mb'] for s in per):.0f} |")
         floor = b["floors"][-1]
         fits = floor["fits_per_group"]
@@ -217,22 +226,25 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
                   "runs its independent work on both cores; the floor runs everything in order on one.", ""]
         nc = max(b["no_change"])
         warm, cold = b["warm_03"], b["cold_03"]
-        share_in = warm["seconds"] / cold["seconds"]
+        share_in = warm["cells_seconds"] / cold["cells_seconds"]
         share_wall = warm["wall_seconds"] / cold["wall_seconds"]
         edit = b["edit"]
         lines += ["## Reruns", "",
                   f"- `make all` with nothing changed: {', '.join(f'{x:.2f}' for x in b['no_change'])} s.",
                   f"- After touching `workshops/{edit['file']}`: stages {', '.join(edit['stages']) or 'none'} reran, "
                   f"{edit['wall']:.1f} s.",
-                  f"- Notebook 03 with a warm embedding cache: {warm['seconds']:.2f} s in the notebook "
-                  f"({share_in:.0%} of the cold {cold['seconds']:.1f} s); {warm['wall_seconds']:.1f} s with kernel "
-                  f"start ({share_wall:.0%} of {cold['wall_seconds']:.1f} s).", ""]
+                  f"- Notebook 03 with a warm embedding cache: its cells took {warm['cells_seconds']:.2f} s "
+                  f"({share_in:.0%} of the cold run's {cold['cells_seconds']:.1f} s); with the runner and the "
+                  f"kernel's start, {warm['wall_seconds']:.1f} s ({share_wall:.0%} of {cold['wall_seconds']:.1f} s). "
+                  "The cache itself answers in hundredths of a second; what is left is starting a kernel, "
+                  "importing pandas and re-deriving the segments.", ""]
         budget_rows += [
             ("Bundled `make all` under 120 s", f"{wall:.1f} s", wall < BUDGETS["make_all"]),
             ("… and under 1.3× the compute floor", f"{ratio:.2f}×", ratio < BUDGETS["floor_ratio"]),
             ("`make all` with nothing changed under 3 s", f"{nc:.2f} s", nc < BUDGETS["no_change"]),
             ("A workshop edit reruns only 05–07", ", ".join(edit["stages"]), edit["stages"] == ["05", "06", "07"]),
-            ("Notebook 03 warm under 10 % of cold (in-notebook time)", f"{share_in:.0%}", share_in < BUDGETS["warm_03_share"]),
+            ("Notebook 03 warm under 10 % of cold: its cells", f"{share_in:.0%}", share_in < BUDGETS["warm_03_share"]),
+            ("… counting the runner and kernel start too", f"{share_wall:.0%}", share_wall < BUDGETS["warm_03_share"]),
         ]
     if tests:
         lines += ["## `make test`", "", f"{tests['wall']:.0f} s ({tests['summary']}).", ""]
@@ -281,7 +293,8 @@ def main() -> None:
                         help="corpus sizes for the growth curve (none: skip)")
     parser.add_argument("--with-tests", action="store_true", help="also time `make test`")
     parser.add_argument("--keep-scale", action="store_true",
-                        help="reuse the scaling rows of the last benchmarks/results.json instead of rerunning them")
+                        help="reuse the scaling rows (and, without --with-tests, the make test timing) of the last "
+                             "benchmarks/results.json instead of rerunning them")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -294,8 +307,9 @@ def main() -> None:
         write_text_atomic(RAW, json.dumps(results, indent=1) + "\n")
         write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"]))
 
-    if args.keep_scale and RAW.exists():
-        results["scale"] = json.loads(RAW.read_text()).get("scale", [])
+    if args.keep_scale and RAW.exists():  # also keeps the last `make test` timing unless rerun
+        previous = json.loads(RAW.read_text())
+        results["scale"], results["make_test"] = previous.get("scale", []), previous.get("make_test")
     if args.repeat > 0:
         print("Bundled study:", flush=True)
         results["bundled"] = bundled(args.repeat)
