@@ -42,14 +42,10 @@ def main(segments_path: str, seed: int = 20200, n_seeds: int = 5, n_bootstrap: i
     from helpers._numba import cache_compiled_umap
     from helpers.embeddings import resolve_model
 
-    phases: dict[str, float] = {}
-    mark = time.perf_counter()
+    from _laps import Laps
 
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[name] = round(now - mark, 2)
-        mark = now
+    laps = Laps(digits=2)
+    lap = laps.lap
 
     from sentence_transformers import SentenceTransformer
     from bertopic import BERTopic
@@ -120,7 +116,7 @@ def main(segments_path: str, seed: int = 20200, n_seeds: int = 5, n_bootstrap: i
     return {
         "segments": int(len(segments)),
         "seconds": round(time.perf_counter() - T0, 2),
-        "phases": phases,
+        "phases": laps.seconds,
         "fits_per_group": {g: {"theme_model": fits[g], "stability_refits": refits[g], "map_projection": 1}
                            for g in fits},
         "peak_mb": round(peak_mb(), 1),

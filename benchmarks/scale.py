@@ -16,7 +16,6 @@ import json
 import resource
 import sys
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,14 +109,10 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
 
     from helpers import embeddings, themes
 
-    steps: dict[str, float] = {}
-    mark = time.perf_counter()
+    from _laps import Laps
 
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        steps[name] = round(now - mark, 1)
-        mark = now
+    laps = Laps()
+    lap, steps = laps.lap, laps.seconds
 
     with PeakMemory() as memory:
         segments = synthetic_segments(n_segments, seed)
