@@ -165,6 +165,14 @@ def test_refit_workers_leave_joblib_parallel_working():
     refits = T.StabilityRefits.start(seg, emb, ["staff"], T.ThemeSettings(seed=3), seed=3, n_seeds=1,
                                      n_bootstrap=0, n_jobs=2)
     assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+    assert refits.threads_alongside == 1  # the workers fill the cores: one thread here
     base, plan, labels = refits.labels("staff")
     assert len(labels) == 1 and len(labels[0]) == len(base)
     T.stop_workers()
+
+
+def test_refits_run_here_leave_this_process_its_threads():
+    seg, emb = _group(40)
+    refits = T.StabilityRefits.start(seg, emb, ["staff"], T.ThemeSettings(seed=3), seed=3, n_seeds=1,
+                                     n_bootstrap=0, n_jobs=1)
+    assert refits.threads_alongside is None

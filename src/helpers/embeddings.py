@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,17 +244,36 @@ class EmbeddingCache:
         write_npy_atomic(keys, self._keys_path)
 
 
-def cached_backend(cache: EmbeddingCache):
+def cached_backend(cache: EmbeddingCache, threads: int | None = None):
     """A BERTopic embedding backend that goes through the on-disk cache.
 
     BERTopic embeds candidate keywords and documents when it builds topic representations
     (KeyBERTInspired, MaximalMarginalRelevance); routing that through the cache means a
-    rerun loads no model at all.
+    rerun loads no model at all. ``threads`` caps torch's threads while it encodes: pass 1
+    when worker processes already fill the cores (notebook 04's refits), where two
+    threads contending with them made each small batch about three times slower.
     """
     from bertopic.backend import BaseEmbedder
 
     class CachedBackend(BaseEmbedder):
         def embed(self, documents, verbose: bool = False) -> np.ndarray:
-            return cache.embed([str(d) for d in documents])
+            with torch_threads(threads):
+                return cache.embed([str(d) for d in documents])
 
     return CachedBackend()
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run the block with torch using ``n`` threads (no change when ``n`` is None)."""
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

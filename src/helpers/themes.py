@@ -650,6 +650,7 @@ class StabilityRefits:
                  seed: int, n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
                  max_segments: int = QUALITY_MAX_SEGMENTS):
         self.seed, self.n_seeds, self.n_jobs = seed, n_seeds, n_jobs
+        self.workers = n_workers(n_jobs)
         self.settings = dict(settings_by_group)
         self.plans: dict[str, tuple[np.ndarray, list[Refit], list]] = {}
         rng = np.random.default_rng(seed)
@@ -671,6 +672,12 @@ class StabilityRefits:
         sizes = segments["participant_group"].value_counts()
         by_group = {g: settings.scaled(int(sizes[g])) for g in groups if sizes.get(g, 0) > 0}
         return cls(segments, embeddings, by_group, seed, **options)
+
+    @property
+    def threads_alongside(self) -> int | None:
+        """Threads for other work in this process while the refits run: one when worker
+        processes fill the cores (more would only contend with them), else no limit."""
+        return 1 if self.workers > 1 else None
 
     def labels(self, group: str) -> tuple[np.ndarray, list[Refit], list[np.ndarray]]:
         base, refits, futures = self.plans[group]
