@@ -43,7 +43,9 @@ export MPLBACKEND := Agg
 export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache
 
 H := src/helpers
-COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
+# Each run starts a spare kernel for the stage(s) after it, importing their libraries
+# while it works (helpers/kernels.py); COMPENDIUM_SPARE_KERNELS=0 starts each kernel cold.
+COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/kernels.py $(H)/study.py $(INSTALLED)
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
 .PHONY: help all test lab clean clean-all verify bench venv

@@ -92,7 +92,7 @@ def main(segments_path: str, seed: int = 20200, n_seeds: int = 5, n_bootstrap: i
                                     ctfidf_model=themes.make_ctfidf(),
                                     representation_model=themes.make_representation(settings))
         if len(set(topics)) >= 3:
-            model_fit.hierarchical_topics(docs)
+            themes.merge_tree(model_fit)  # the pipeline's theme hierarchy (Ward linkage of the c-TF-IDF)
         fits[group] = 1
         topics_by_group[group] = (emb, settings)
     lap("theme_fits")

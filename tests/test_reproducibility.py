@@ -1,8 +1,9 @@
 """A reviewer's rerun: the same inputs give the same bytes, with the network disabled,
 and `make verify` says so (or names what differs).
 
-Two full `make all` runs of the small fixture study: the first as usual, the second as
-`make verify` against the first run's manifest, inside a network namespace with no
+Two full `make all` runs of the small fixture study: the first with a new kernel started
+for every notebook (``COMPENDIUM_SPARE_KERNELS=0``), the second, with spare kernels started
+ahead of each stage as usual, as `make verify` against the first run's manifest, inside a network namespace with no
 interface but loopback (``unshare -n``) where the machine allows it. Both runs carry
 the Python-level guard of tests/no_network, which refuses and logs any connection or
 host-name lookup outside this machine in every process they start.
@@ -32,9 +33,11 @@ def can_isolate_network() -> bool:
     return probe.returncode == 0
 
 
-def guarded_env(log) -> dict:
+def guarded_env(log, **extra) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "COMPENDIUM_STUDY", "COMPENDIUM_OUTPUT_DIR")}
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "COMPENDIUM_STUDY", "COMPENDIUM_OUTPUT_DIR",
+                        "COMPENDIUM_SPARE_KERNELS")}
+    env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), env.get("PYTHONPATH", "")) if p)
     env["NETWORK_GUARD_LOG"] = str(log)
     return env
@@ -46,7 +49,7 @@ def reruns(tmp_path_factory):
     first, second, log = tmp / "first", tmp / "second", tmp / "network_attempts.log"
     make = ["make", "--no-print-directory"]
     run = subprocess.run(make + ["all", f"STUDY={SMALL_STUDY}", f"OUTPUT_DIR={first}"], cwd=ROOT,
-                         env=guarded_env(log), capture_output=True, text=True)
+                         env=guarded_env(log, COMPENDIUM_SPARE_KERNELS="0"), capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     verify = make + ["verify", f"STUDY={SMALL_STUDY}", f"MANIFEST={first / 'run_manifest.json'}",
                      f"VERIFY_DIR={second}"]
@@ -63,6 +66,17 @@ def test_two_runs_give_byte_identical_theme_tables(reruns):
         first, second = reruns["first"] / name, reruns["second"] / name
         assert first.stat().st_size > 0
         assert first.read_bytes() == second.read_bytes(), f"{name} differs between two runs"
+
+
+def test_the_second_run_used_spare_kernels_and_the_first_did_not(reruns):
+    def kernels_of(run):
+        return {nb.stem: json.loads(nb.read_text())["metadata"]["compendium"]["kernel"]
+                for nb in sorted((run / "notebooks").glob("0*.ipynb"))}
+
+    assert set(kernels_of(reruns["first"]).values()) == {"new"}
+    second = kernels_of(reruns["second"])
+    # 00 and 01 start the run; every later stage had a spare waiting.
+    assert {s for s, k in second.items() if k == "new"} == {"00_process_model", "01_ingest_transcripts"}
 
 
 def test_make_verify_finds_every_output_of_the_published_run_identical(reruns):

@@ -12,6 +12,7 @@ One module per stage of the co-production process model (see README):
 - ``maps``         thematic maps, heatmap, lineage
 - ``refi``         REFI-QDA export and human-coding comparison
 - ``pipeline``     running notebooks with papermill and the run manifest
+- ``kernels``      spare kernels, started (and importing) ahead of the stage that uses them
 """
 
 __version__ = "0.1.0"

@@ -146,15 +146,27 @@ def _one_sentence(ename: str, evalue: str) -> str:
     return text if ename in user_error_names() else f"{ename}: {text}"
 
 
-def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
+def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool = False) -> dict:
     """Execute ``notebook`` with papermill into ``executed``; return its run statistics.
+
+    With ``spares`` (the command line under make), the notebook runs in the spare kernel
+    the previous stage started for it (see :mod:`helpers.kernels`) and this runner starts
+    spares for the stages that follow; otherwise, and whenever no spare is ready, in a
+    kernel started here. Either way in a kernel that has run nothing else.
 
     The executed copy only appears under its final name when every cell succeeded, so
     Make never mistakes a failed run for a finished one; a failed run is kept beside it
     as ``*.failed.ipynb`` for the user to open. The statistics (wall seconds including
-    the kernel's start, and the kernel's peak memory) are also stored in the executed
+    the kernel's start, the kernel's peak memory, and whether it was a spare) are also stored in the executed
     notebook's metadata under ``compendium``, where the manifest and benchmarks read them.
     """
+    from . import kernels
+
+    stage = notebook.stem
+    spare = None
+    if spares:
+        spare = kernels.claim(stage, executed.parent)  # a kernel started while the last stage ran
+        kernels.start_spares(stage, executed.parent, notebook.parent)
     # jsonschema (under nbformat) builds a grammar for IRI format checks at import when
     # rfc3987-syntax is installed: 1.5 s per notebook for a check notebooks never use.
     sys.modules.setdefault("rfc3987_syntax", None)
@@ -166,24 +178,41 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
     failed = executed.with_suffix(".failed.ipynb")
     failed.unlink(missing_ok=True)
     started = time.perf_counter()
+    options = dict(
+        parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(notebook.parent),
+        log_output=False,
+        # Every cell has finished and written its files atomically; a graceful stop
+        # would only wait (up to seconds) for torch and worker pools to tear down.
+        shutdown_kernel="immediate",
+        # The kernel listens on loopback only; its start-up warning about unencrypted
+        # TCP would otherwise print once per notebook. Cell warnings still show.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    peak = None
     try:
-        pm.execute_notebook(
-            str(notebook), str(partial), parameters=parameters, kernel_name="python3",
-            progress_bar=False, cwd=str(notebook.parent), log_output=False,
-            # Every cell has finished and written its files atomically; a graceful stop
-            # would only wait (up to seconds) for torch and worker pools to tear down.
-            shutdown_kernel="immediate",
-            # The kernel listens on loopback only; its start-up warning about unencrypted
-            # TCP would otherwise print once per notebook. Cell warnings still show.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        if spare is not None:
+            try:
+                pm.execute_notebook(str(notebook), str(partial), km=spare, **options)
+                peak = kernels.peak_mb(spare.spare_pid)
+            except PapermillExecutionError:
+                raise
+            except Exception as exc:  # the spare failed to serve: run as usual instead
+                print(f"  (spare kernel unusable: {exc}; starting a new one)", file=sys.stderr, flush=True)
+                spare = kernels.stop(spare)
+        if spare is None:
+            pm.execute_notebook(str(notebook), str(partial), **options)
+            peak = _children_peak_mb()
     except PapermillExecutionError as exc:
         os.replace(partial, failed)
         raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(_children_peak_mb(), 1)}
+    finally:
+        used_spare = spare is not None
+        kernels.stop(spare)
+    stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(peak or 0.0, 1),
+             "kernel": "spare" if used_spare else "new"}
     nb = json.loads(partial.read_text(encoding="utf-8"))
     nb.setdefault("metadata", {})["compendium"] = stats
     partial.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -307,7 +336,7 @@ def _cli_run(args: list[str]) -> int:
     name = Path(notebook).stem
     print(f"▶ {name} …", flush=True)
     try:
-        stats = run_notebook(Path(notebook), Path(executed), params)
+        stats = run_notebook(Path(notebook), Path(executed), params, spares=True)
     except UserError as exc:
         print(f"✗ {name} failed: {exc}", file=sys.stderr, flush=True)
         return 1
