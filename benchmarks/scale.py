@@ -123,7 +123,8 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         groups = sorted(segments["participant_group"].unique())
         settings = themes.ThemeSettings(seed=seed)
         refits = themes.StabilityRefits.start(segments, vectors, groups, settings, seed)
-        result = themes.analyse_groups(segments, vectors, groups, settings, backend=embeddings.cached_backend(cache))
+        backend = embeddings.cached_backend(cache, threads=refits.threads_alongside)  # as notebook 04 does
+        result = themes.analyse_groups(segments, vectors, groups, settings, backend=backend)
         lap("theme models")
         quality = themes.theme_quality(segments, vectors, result, seed, refits=refits)
         lap("stability and baseline")
