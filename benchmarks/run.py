@@ -15,6 +15,7 @@ The runs use a copy of data/ under benchmarks/work/, so the bench never touches 
 study or the outputs you are working with.
 
     python benchmarks/run.py [--repeat 3] [--scale 10000 50000 100000] [--with-tests]
+    python benchmarks/run.py --render     # rewrite results.md from results.json
 """
 
 from __future__ import annotations
@@ -192,10 +193,16 @@ def mark(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
-def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+def commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def report(b: dict | None, tests: dict | None, scaled: list[dict], measured_at: str | None = None,
+           measured_on: str | None = None) -> str:
     lines = ["# Benchmark results", "",
-             f"Written by `make bench` on {dt.date.today().isoformat()} at commit `{commit or 'unknown'}`; "
+             f"Written by `make bench` on {measured_on or dt.date.today().isoformat()} at commit "
+             f"`{measured_at or 'unknown'}`; "
              f"{machine()}. Rerun `make bench` to replace this file; numbers move by a few seconds between "
              "runs on a busy machine, so each bundled figure is the median of several runs.", ""]
     budget_rows = []
@@ -208,8 +215,12 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
         lines += ["## Bundled study: `make all` from a clean output folder", "",
                   f"{len(walls)} runs, each with a cold embedding cache and the venv built: "
                   + ", ".join(f"{w:.1f}" for w in walls) + f" s; **median {wall:.1f} s** "
-                  f"({cpu:.0f} CPU-seconds: two cores are used where stages or refits are independent).", "",
-                  "| stage | wall s (kernel start + cells) | cells s | kernel peak memory MB |",
+                  f"({cpu:.0f} CPU-seconds, counted for the whole machine: two cores are used where stages or "
+                  "refits are independent).", "",
+                  "A stage's wall time runs from its runner starting the notebook to the notebook's end. Stages 02–07 run in "
+                  "spare kernels that the stage before them started (and that imported their libraries) while "
+                  "it ran, so their time holds no kernel start; 00 and 01 start theirs.", "",
+                  "| stage | wall s | cells s | kernel peak memory MB |",
                   "| --- | ---: | ---: | ---: |"]
         for k, stage in enumerate(b["runs"][0]["stages"]):
             per = [r["stages"][k] for r in b["runs"]]
@@ -244,7 +255,8 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict]) -> str:
                   f"{edit['wall']:.1f} s.",
                   f"- Notebook 03 with a warm embedding cache: its cells took {warm['cells_seconds']:.2f} s "
                   f"({share_in:.0%} of the cold run's {cold['cells_seconds']:.1f} s); with the runner and the "
-                  f"kernel's start, {warm['wall_seconds']:.1f} s ({share_wall:.0%} of {cold['wall_seconds']:.1f} s). "
+                  f"kernel's start, {warm['wall_seconds']:.1f} s ({share_wall:.0%} of {cold['wall_seconds']:.1f} s, a "
+                  "run whose kernel was a spare started earlier; the warm run starts its own). "
                   "The cache itself answers in hundredths of a second; what is left is starting a kernel, "
                   "importing pandas and re-deriving the segments.", ""]
         budget_rows += [
@@ -305,16 +317,26 @@ def main() -> None:
                         help="reuse the scaling rows (and, without --with-tests, the make test timing) of the last "
                              "benchmarks/results.json instead of rerunning them")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: rewrite the report from benchmarks/results.json")
     args = parser.parse_args()
+    if args.render:
+        raw = json.loads(RAW.read_text())
+        args.output.write_text(report(raw["bundled"], raw["make_test"], raw["scale"], raw.get("commit"),
+                                              raw.get("date")))
+        print(f"✓ {args.output} (from {RAW.name})")
+        return
     WORK.mkdir(parents=True, exist_ok=True)
     copy_study()
     from helpers._io import write_text_atomic
 
-    results: dict = {"bundled": None, "make_test": None, "scale": []}
+    results: dict = {"bundled": None, "make_test": None, "scale": [], "commit": commit(),
+                     "date": dt.date.today().isoformat()}
 
     def save() -> None:
         write_text_atomic(RAW, json.dumps(results, indent=1) + "\n")
-        write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"]))
+        write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"],
+                                              results["commit"], results["date"]))
 
     if args.keep_scale and RAW.exists():  # also keeps the last `make test` timing unless rerun
         previous = json.loads(RAW.read_text())
