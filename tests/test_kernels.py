@@ -106,7 +106,7 @@ def test_the_next_stage_runs_in_its_spare_with_nothing_in_its_namespace(under_ma
 
 
 def test_a_spare_that_dies_while_starting_gives_way_to_a_new_kernel(under_make, monkeypatch, capfd):
-    (under_make / "dies_on_import.py").write_text("import os, time\ntime.sleep(0.3)\nos._exit(3)\n")
+    (under_make / "dies_on_import.py").write_text("import os, time\ntime.sleep(2)\nos._exit(3)\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(under_make), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setattr(kernels, "PRELOAD", {"second": ("dies_on_import",)})
     folder = under_make / "executed"
@@ -115,7 +115,7 @@ def test_a_spare_that_dies_while_starting_gives_way_to_a_new_kernel(under_make, 
 
     stats = pipeline.run_notebook(notebook, folder / "second.ipynb", {"x": 1}, spares=True)
     assert stats["kernel"] == "new" and "'x'" in printed(folder / "second.ipynb")["NAMES"]
-    assert "spare kernel unusable" in capfd.readouterr().err
+    assert "the spare kernel failed" in capfd.readouterr().err
 
 
 def test_an_unclaimed_spare_exits_with_its_make(under_make):
@@ -151,3 +151,24 @@ def test_a_notebook_run_from_python_starts_no_spares(under_make):
     stats = pipeline.run_notebook(probe_notebook(under_make / "first.ipynb"), folder / "first.ipynb", {"x": 1})
     assert stats["kernel"] == "new"
     assert not kernels.spare_folder(folder).exists()
+
+
+def test_background_stages_are_ones_only_the_last_stage_reads():
+    rules = makefile_prerequisites()
+    for stage in kernels.LOW_PRIORITY:
+        readers = {s for s, before in rules.items() if stage in before}
+        assert readers <= {pipeline.STAGES[-1]}, f"{readers} wait for {stage}; it must not run at low priority"
+
+
+def test_a_background_stage_gets_a_spare_at_lower_priority(under_make, monkeypatch):
+    monkeypatch.setattr(kernels, "NEXT_STAGES", {"first": ("02_describe_groups",)})
+    monkeypatch.setattr(kernels, "PRELOAD", {})
+    folder = under_make / "executed"
+    kernels.start_spares("first", folder, under_make)
+    pid = spare_pid(folder, "02_describe_groups")
+    try:
+        expected = min(os.getpriority(os.PRIO_PROCESS, 0) + kernels.NICENESS, 19)
+        assert wait_until(lambda: os.getpriority(os.PRIO_PROCESS, pid) == expected, seconds=10)
+    finally:
+        kernels.kill_group(pid)
+        kernels.discard(kernels.spare_folder(folder) / "02_describe_groups.json")

@@ -156,15 +156,17 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
 
     The executed copy only appears under its final name when every cell succeeded, so
     Make never mistakes a failed run for a finished one; a failed run is kept beside it
-    as ``*.failed.ipynb`` for the user to open. The statistics (wall seconds including
-    the kernel's start, the kernel's peak memory, and whether it was a spare) are also stored in the executed
-    notebook's metadata under ``compendium``, where the manifest and benchmarks read them.
+    as ``*.failed.ipynb`` for the user to open. The statistics (wall seconds, including
+    the kernel's start unless it was a spare; the kernel's peak memory; which kind of
+    kernel it was) are also stored in the executed notebook's metadata under
+    ``compendium``, where the manifest and benchmarks read them.
     """
     from . import kernels
 
     stage = notebook.stem
     spare = None
     if spares:
+        kernels.lower_priority_if_background(stage)  # before the kernel starts, so it inherits it
         spare = kernels.claim(stage, executed.parent)  # a kernel started while the last stage ran
         kernels.start_spares(stage, executed.parent, notebook.parent)
     # jsonschema (under nbformat) builds a grammar for IRI format checks at import when
@@ -196,8 +198,9 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
                 peak = kernels.peak_mb(spare.spare_pid)
             except PapermillExecutionError:
                 raise
-            except Exception as exc:  # the spare failed to serve: run as usual instead
-                print(f"  (spare kernel unusable: {exc}; starting a new one)", file=sys.stderr, flush=True)
+            except Exception as exc:  # the spare failed (it died, or never answered): run as usual
+                print(f"  (the spare kernel failed: {exc}; running the notebook in a new kernel)",
+                      file=sys.stderr, flush=True)
                 spare = kernels.stop(spare)
         if spare is None:
             pm.execute_notebook(str(notebook), str(partial), **options)
