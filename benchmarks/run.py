@@ -199,7 +199,7 @@ def commit() -> str:
 
 
 def report(b: dict | None, tests: dict | None, scaled: list[dict], measured_at: str | None = None,
-           measured_on: str | None = None) -> str:
+           measured_on: str | None = None, scale_measured_at: str | None = None) -> str:
     lines = ["# Benchmark results", "",
              f"Written by `make bench` on {measured_on or dt.date.today().isoformat()} at commit "
              f"`{measured_at or 'unknown'}`; "
@@ -280,7 +280,9 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict], measured_at: 
                   f"{QUALITY_MAX_SEGMENTS:,} segments per group), 2-D segment map (at most {MAP_MAX_SEGMENTS:,} "
                   "per group). Peak memory is the largest total resident memory of the process and its refit "
                   "workers, sampled every 0.2 s. Sentences shuffled across turns keep little topical structure, "
-                  "so these corpora give few themes; they measure cost, not analysis.", "",
+                  "so these corpora give few themes; they measure cost, not analysis."
+                  + (f" (These rows were measured at commit `{scale_measured_at}` and kept with --keep-scale.)"
+                     if scale_measured_at and scale_measured_at != measured_at else ""), "",
                   "| segments | embed s | theme models s | stability + baseline s | segment map s | "
                   "embed + themes s | peak memory MB | themes per group |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
@@ -323,7 +325,7 @@ def main() -> None:
     if args.render:
         raw = json.loads(RAW.read_text())
         args.output.write_text(report(raw["bundled"], raw["make_test"], raw["scale"], raw.get("commit"),
-                                              raw.get("date")))
+                                              raw.get("date"), raw.get("scale_commit")))
         print(f"✓ {args.output} (from {RAW.name})")
         return
     WORK.mkdir(parents=True, exist_ok=True)
@@ -336,11 +338,12 @@ def main() -> None:
     def save() -> None:
         write_text_atomic(RAW, json.dumps(results, indent=1) + "\n")
         write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"],
-                                              results["commit"], results["date"]))
+                                              results["commit"], results["date"], results.get("scale_commit")))
 
     if args.keep_scale and RAW.exists():  # also keeps the last `make test` timing unless rerun
         previous = json.loads(RAW.read_text())
         results["scale"], results["make_test"] = previous.get("scale", []), previous.get("make_test")
+        results["scale_commit"] = previous.get("scale_commit") or previous.get("commit")
     if args.repeat > 0:
         print("Bundled study:", flush=True)
         results["bundled"] = bundled(args.repeat)
