@@ -104,7 +104,7 @@ $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/0
 	$(RUN)
 
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
-		$(H)/themes.py $(H)/embeddings.py $(COMMON)
+		$(H)/themes.py $(H)/embeddings.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
@@ -112,7 +112,7 @@ $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.i
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
-		$(H)/maps.py $(COMMON)
+		$(H)/maps.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \

@@ -490,3 +490,21 @@ def test_save_group_figures_writes_a_map_and_a_tree_per_group(tables, tmp_path):
     assert sorted(p.name for p in written) == sorted([f"segments_{g}.png" for g in GROUPS] +
                                                      [f"hierarchy_{g}.png" for g in GROUPS])
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_group_figures_drawn_in_their_own_process_match_those_drawn_here(tables, tmp_path):
+    """Notebook 06 draws the per-group figures in a second process; the files must be the
+    ones it would have drawn itself."""
+    from contract_tables import GROUP_LABELS, GROUPS
+
+    from helpers.study import group_palette
+    from helpers.themes import segment_map
+
+    coords = segment_map(tables["segments"], tables["embeddings"], GROUPS, seed=3)
+    args = (tables["segments"], tables["assignments"], tables["hierarchy"], tables["group_themes"], GROUPS,
+            GROUP_LABELS, group_palette(GROUPS))
+    here = maps.save_group_figures(tmp_path / "here", args[0], None, *args[1:], coords=coords)
+    task = maps.start_group_figures(tmp_path / "there", *args, coords=coords)
+    there = task.result()
+    assert [p.name for p in there] == [p.name for p in here]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))

@@ -1536,6 +1536,23 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     return fig
 
 
+def start_group_figures(folder: Path, segments: pd.DataFrame, assignments: pd.DataFrame, hierarchy: pd.DataFrame,
+                        group_themes: pd.DataFrame, group_ids, group_labels: dict[str, str], palette: dict[str, str],
+                        coords: pd.DataFrame, dpi: int = 200):
+    """Start :func:`save_group_figures` (from notebook 04's segment positions) in a
+    process of its own and return a task whose ``.result()`` is the files written.
+
+    They need none of notebook 05's tables, so notebook 06 draws them on the second core
+    while it draws the integrated maps."""
+    from functools import partial
+
+    from ._workers import in_own_process
+
+    return in_own_process(partial(save_group_figures, Path(folder), segments, None, assignments, hierarchy,
+                                  group_themes, list(group_ids), dict(group_labels), dict(palette), dpi=dpi,
+                                  coords=coords))
+
+
 def save_group_figures(folder: Path, segments: pd.DataFrame, embeddings: np.ndarray | None, assignments: pd.DataFrame,
                        hierarchy: pd.DataFrame, group_themes: pd.DataFrame, group_ids, group_labels: dict[str, str],
                        palette: dict[str, str], seed: int = 0, dpi: int = 200,

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from ._workers import n_workers, stop_workers, submit  # noqa: F401  (stop_workers is part of this API)
 from .embeddings import BACKCHANNEL_WORDS
 
 #: Words that say nothing about a theme in transcribed talk: fillers, hedges, annotation
@@ -587,53 +587,6 @@ def stability_plan(n_docs: int, seed: int, rng: np.random.Generator, n_seeds: in
 def _refit_labels(embeddings: np.ndarray, settings: ThemeSettings) -> np.ndarray:
     labels, _ = cluster_labels(embeddings, settings)
     return nearest_centroid(embeddings, labels)
-
-
-def n_workers(n_jobs: int | None = None) -> int:
-    """Processes for independent refits: ``n_jobs`` if given (>0), else every core."""
-    if n_jobs and n_jobs > 0:
-        return int(n_jobs)
-    return max(os.cpu_count() or 1, 1)
-
-
-class _Later:
-    """A task run in this process when its result is asked for (the one-process case)."""
-
-    def __init__(self, func, args):
-        self.func, self.args = func, args
-
-    def result(self):
-        return self.func(*self.args)
-
-
-def submit(func, *args, n_jobs: int | None = None):
-    """Start ``func(*args)`` in this module's pool of worker processes (kept for reuse
-    until :func:`stop_workers`) and return a future; with one worker, return a task that
-    runs here when ``.result()`` is called."""
-    global _POOL
-    workers = n_workers(n_jobs)
-    if workers <= 1:
-        return _Later(func, args)
-    if _POOL is None:
-        # A pool of our own, not loky's process-wide reusable one: joblib.Parallel (which
-        # HDBSCAN uses on large groups) expects that one to be its own kind of executor.
-        from joblib.externals.loky.process_executor import ProcessPoolExecutor
-
-        # One BLAS thread per worker: the workers already fill the cores.
-        single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        _POOL = ProcessPoolExecutor(max_workers=workers, env=single)
-    return _POOL.submit(func, *args)
-
-
-_POOL = None
-
-
-def stop_workers() -> None:
-    """Shut the worker processes down (they are otherwise kept for reuse)."""
-    global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(wait=True)
-        _POOL = None
 
 
 class StabilityRefits:
