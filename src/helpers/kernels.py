@@ -72,8 +72,11 @@ def lower_priority_if_background(stage: str) -> bool:
     return True
 
 
-#: The same kernel command-line options the runner gives a freshly started kernel.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:")
+#: The kernel's start-up warning about unencrypted TCP (it listens on loopback only) would
+#: otherwise print once per notebook; cell warnings still show.
+QUIET_KERNEL_ARGUMENT = "--IPKernelApp.log_level=ERROR"
+#: What a freshly started kernel gets from the runner (the first) and nbclient (the second).
+KERNEL_ARGUMENTS = (QUIET_KERNEL_ARGUMENT, "--HistoryManager.hist_file=:memory:")
 
 #: A spare nobody claims exits after this many seconds even if make is still running
 #: (long enough for notebook 03 to embed a 100,000-segment corpus while 04's spare waits).
@@ -258,8 +261,7 @@ def _watch(connection: Path, make_pid: int) -> None:
     claimed = connection.with_suffix(".claimed")
     while True:
         if not alive(make_pid) or (time.monotonic() > deadline and not claimed.exists()):
-            for suffix in (".json", ".claimed", ".owner", ".log"):
-                connection.with_suffix(suffix).unlink(missing_ok=True)
+            discard(connection)
             os._exit(0)
         time.sleep(0.2)
 

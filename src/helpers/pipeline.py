@@ -186,9 +186,7 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
         # Every cell has finished and written its files atomically; a graceful stop
         # would only wait (up to seconds) for torch and worker pools to tear down.
         shutdown_kernel="immediate",
-        # The kernel listens on loopback only; its start-up warning about unencrypted
-        # TCP would otherwise print once per notebook. Cell warnings still show.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=[kernels.QUIET_KERNEL_ARGUMENT],
     )
     peak = None
     try:
