@@ -243,7 +243,11 @@ def report(b: dict | None, tests: dict | None, scaled: list[dict], measured_at: 
         lines += ["", f"**Pipeline / floor: {ratio:.2f}× wall** ({wall:.1f} s / {fwall:.1f} s) and "
                   f"{cpu / fcpu:.2f}× CPU ({cpu:.0f} / {fcpu:.0f} CPU-seconds). The pipeline does more than the floor "
                   "(ingestion, disclosure check, LDA baseline, tables, figures, report, export, eight kernels) and "
-                  "runs its independent work on both cores; the floor runs everything in order on one.", ""]
+                  "runs its independent work on both cores; the floor runs everything in order on one. "
+                  "Run by run (each pipeline run against the floor run after it): "
+                  + ", ".join(f"{r['wall'] / f['wall']:.2f}×" for r, f in zip(b["runs"], b["floors"]))
+                  + ". On a host that takes CPU away the ratio rises, since the pipeline loses more from "
+                  "losing a core than the one-core floor does.", ""]
         nc = max(b["no_change"])
         warm, cold = b["warm_03"], b["cold_03"]
         share_in = warm["cells_seconds"] / cold["cells_seconds"]
