@@ -198,8 +198,11 @@ def commit() -> str:
                           text=True).stdout.strip()
 
 
-def report(b: dict | None, tests: dict | None, scaled: list[dict], measured_at: str | None = None,
-           measured_on: str | None = None, scale_measured_at: str | None = None) -> str:
+def report(results: dict) -> str:
+    """results.md from the results (as kept in results.json)."""
+    b, tests, scaled = results["bundled"], results["make_test"], results["scale"]
+    measured_at, measured_on = results.get("commit"), results.get("date")
+    scale_measured_at = results.get("scale_commit")
     lines = ["# Benchmark results", "",
              f"Written by `make bench` on {measured_on or dt.date.today().isoformat()} at commit "
              f"`{measured_at or 'unknown'}`; "
@@ -327,9 +330,9 @@ def main() -> None:
                         help="measure nothing: rewrite the report from benchmarks/results.json")
     args = parser.parse_args()
     if args.render:
-        raw = json.loads(RAW.read_text())
-        args.output.write_text(report(raw["bundled"], raw["make_test"], raw["scale"], raw.get("commit"),
-                                              raw.get("date"), raw.get("scale_commit")))
+        from helpers._io import write_text_atomic
+
+        write_text_atomic(args.output, report(json.loads(RAW.read_text())))
         print(f"✓ {args.output} (from {RAW.name})")
         return
     WORK.mkdir(parents=True, exist_ok=True)
@@ -341,8 +344,7 @@ def main() -> None:
 
     def save() -> None:
         write_text_atomic(RAW, json.dumps(results, indent=1) + "\n")
-        write_text_atomic(args.output, report(results["bundled"], results["make_test"], results["scale"],
-                                              results["commit"], results["date"], results.get("scale_commit")))
+        write_text_atomic(args.output, report(results))
 
     if args.keep_scale and RAW.exists():  # also keeps the last `make test` timing unless rerun
         previous = json.loads(RAW.read_text())

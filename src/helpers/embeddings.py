@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from contextlib import contextmanager
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 

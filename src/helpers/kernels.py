@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from jupyter_client.manager import AsyncKernelManager
+
 #: The stages that read each stage's results directly; mirrors the Makefile (a test
 #: compares the two). The runner of a stage starts spares for these.
 NEXT_STAGES: dict[str, tuple[str, ...]] = {
@@ -192,51 +194,41 @@ def claim(stage: str, executed_folder: Path):
     except FileExistsError:
         return None
     # The connection file itself stays: a spare still starting reads its ports from it.
-    return _adopted_manager(connection, int(owner["pid"]), owner["connection"])
+    return SpareKernelManager(connection, int(owner["pid"]), owner["connection"])
 
 
-def _adopted_manager(connection: Path, pid: int, info: dict):
-    from jupyter_client.manager import AsyncKernelManager
+class SpareKernelManager(AsyncKernelManager):
+    """A kernel manager for a spare: it connects to a kernel another process started, and
+    kills it (with its workers); it never starts one."""
 
-    spare_connection = connection
+    def __init__(self, connection: Path, pid: int, info: dict, **kwargs):
+        super().__init__(kernel_name="python3", **kwargs)
+        self.spare_connection, self.spare_pid = connection, pid
+        self.load_connection_info(info)
 
-    class SpareKernelManager(AsyncKernelManager):
-        """A manager for a kernel some other process started: it connects to it and
-        kills it, and never starts one."""
+    @property
+    def has_kernel(self) -> bool:
+        return alive(self.spare_pid)
 
-        spare_pid = pid
-        connection = spare_connection
+    async def _async_is_alive(self) -> bool:
+        return alive(self.spare_pid)
 
-        @property
-        def has_kernel(self) -> bool:
-            return alive(pid)
+    is_alive = _async_is_alive
 
-        async def _async_is_alive(self) -> bool:
-            return alive(pid)
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        kill_group(self.spare_pid)
 
-        is_alive = _async_is_alive
+    shutdown_kernel = _async_shutdown_kernel
 
-        async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
-            kill_group(pid)
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        discard(self.spare_connection)
 
-        shutdown_kernel = _async_shutdown_kernel
+    cleanup_resources = _async_cleanup_resources
 
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            discard(connection)
-
-        cleanup_resources = _async_cleanup_resources
-
-    manager = SpareKernelManager(kernel_name="python3")
-    manager.load_connection_info(info)
-    return manager
-
-
-def stop(manager) -> None:
-    """Kill a claimed spare kernel (and its workers) and remove its files; returns None."""
-    if manager is not None:
-        kill_group(manager.spare_pid)
-        discard(manager.connection)
-    return None
+    def stop(self) -> None:
+        """Kill the kernel and its workers, and remove the spare's files."""
+        kill_group(self.spare_pid)
+        discard(self.spare_connection)
 
 
 def peak_mb(pid: int) -> float | None:

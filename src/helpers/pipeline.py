@@ -188,21 +188,13 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
         shutdown_kernel="immediate",
         extra_arguments=[kernels.QUIET_KERNEL_ARGUMENT],
     )
-    peak = None
     try:
-        if spare is not None:
-            try:
-                pm.execute_notebook(str(notebook), str(partial), km=spare, **options)
-                peak = kernels.peak_mb(spare.spare_pid)
-            except PapermillExecutionError:
-                raise
-            except Exception as exc:  # the spare failed (it died, or never answered): run as usual
-                print(f"  (the spare kernel failed: {exc}; running the notebook in a new kernel)",
-                      file=sys.stderr, flush=True)
-                spare = kernels.stop(spare)
+        if spare is not None and not _ran_in_spare(pm, notebook, partial, spare, options):
+            spare.stop()
+            spare = None
         if spare is None:
             pm.execute_notebook(str(notebook), str(partial), **options)
-            peak = _children_peak_mb()
+        peak = kernels.peak_mb(spare.spare_pid) if spare is not None else _children_peak_mb()
     except PapermillExecutionError as exc:
         os.replace(partial, failed)
         raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
@@ -210,15 +202,30 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
         partial.unlink(missing_ok=True)
         raise
     finally:
-        used_spare = spare is not None
-        kernels.stop(spare)
+        if spare is not None:
+            spare.stop()
     stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(peak or 0.0, 1),
-             "kernel": "spare" if used_spare else "new"}
+             "kernel": "spare" if spare is not None else "new"}
     nb = json.loads(partial.read_text(encoding="utf-8"))
     nb.setdefault("metadata", {})["compendium"] = stats
     partial.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, executed)
     return stats
+
+
+def _ran_in_spare(pm, notebook: Path, partial: Path, spare, options: dict) -> bool:
+    """Execute the notebook in a claimed spare kernel; False if the spare failed (it died,
+    or never answered), so the caller runs it in a new kernel. Cell errors propagate."""
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(str(notebook), str(partial), km=spare, **options)
+    except PapermillExecutionError:
+        raise
+    except Exception as exc:
+        print(f"  (the spare kernel failed: {exc}; running the notebook in a new kernel)", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def _children_peak_mb() -> float:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ._workers import n_workers, stop_workers, submit  # noqa: F401  (stop_workers is part of this API)
+from ._workers import n_workers, stop_workers, submit
 from .embeddings import BACKCHANNEL_WORDS
 
 #: Words that say nothing about a theme in transcribed talk: fillers, hedges, annotation
@@ -603,7 +603,6 @@ class StabilityRefits:
                  seed: int, n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
                  max_segments: int = QUALITY_MAX_SEGMENTS):
         self.seed, self.n_seeds, self.n_jobs = seed, n_seeds, n_jobs
-        self.workers = n_workers(n_jobs)
         self.settings = dict(settings_by_group)
         self.plans: dict[str, tuple[np.ndarray, list[Refit], list]] = {}
         rng = np.random.default_rng(seed)
@@ -630,7 +629,7 @@ class StabilityRefits:
     def threads_alongside(self) -> int | None:
         """Threads for other work in this process while the refits run: one when worker
         processes fill the cores (more would only contend with them), else no limit."""
-        return 1 if self.workers > 1 else None
+        return 1 if n_workers(self.n_jobs) > 1 else None
 
     def labels(self, group: str) -> tuple[np.ndarray, list[Refit], list[np.ndarray]]:
         base, refits, futures = self.plans[group]
