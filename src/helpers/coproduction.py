@@ -21,7 +21,6 @@ workshop.
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 import yaml
 
 from ._io import UserError
+from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
 from .themes import quotes_of
 
 ACTIONS = ("merge", "rename", "split", "drop", "define", "link", "assign")
@@ -371,38 +371,6 @@ class Integration:
 
 # --------------------------------------------------------------------------- tables
 
-def balance_index(shares: dict[str, float]) -> float:
-    """Normalised Shannon entropy of the groups' normalised shares.
-
-    With s_g the share of group g's participant segments that voice the theme, and
-    p_g = s_g / Σ s, balance = −Σ p_g ln p_g / ln G. It is 1 when every group voices the
-    theme equally (relative to how much each group said overall) and 0 when only one does.
-    """
-    values = np.array(list(shares.values()), dtype=float)
-    if len(values) < 2 or values.sum() == 0:
-        return 0.0
-    p = values / values.sum()
-    nz = p[p > 0]
-    return abs(float(-(nz * np.log(nz)).sum() / math.log(len(values))))
-
-
-def dominance_threshold(n_groups: int) -> float:
-    """A group dominates when its normalised share is over halfway from an equal share to all."""
-    return (1 + 1 / n_groups) / 2 if n_groups else 1.0
-
-
-def balance_flags(shares: dict[str, float], speaker_top_share: float) -> list[str]:
-    flags = [f"missing voice: {g}" for g, s in shares.items() if s == 0]
-    total = sum(shares.values())
-    if total:
-        for g, s in shares.items():
-            if s / total > dominance_threshold(len(shares)) and len(shares) > 1:
-                flags.append(f"dominated by {g}")
-    if speaker_top_share > 0.5:
-        flags.append("rests on one speaker")
-    return flags
-
-
 @dataclass
 class IntegrationResult:
     integrated: pd.DataFrame
@@ -435,8 +403,7 @@ def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: p
         if th.dropped:
             continue
         members = seg[seg["integrated_theme"] == tid]
-        shares = {g: (len(members[members["participant_group"] == g]) / group_totals[g]) if group_totals.get(g) else 0.0
-                  for g in group_ids}
+        shares = group_shares(members["participant_group"].value_counts().to_dict(), group_totals, group_ids)
         speakers = members.groupby(["focus_group", "speaker"]).size()
         top = float(speakers.max() / speakers.sum()) if len(speakers) else 0.0
         row = {"theme_id": tid, "label": th.label, "description": th.description, "status": th.status,
