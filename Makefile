@@ -43,9 +43,9 @@ export MPLBACKEND := Agg
 export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache
 
 H := src/helpers
-# Each run starts a spare kernel for the stage(s) after it, importing their libraries
-# while it works (helpers/kernels.py); COMPENDIUM_SPARE_KERNELS=0 starts each kernel cold.
-COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/kernels.py $(H)/study.py $(INSTALLED)
+COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
+# One papermill execution in a new kernel per stage; the runner adds the one-sentence
+# error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
 .PHONY: help all test lab clean clean-all verify bench venv
@@ -63,15 +63,30 @@ help: ## Show this help: the targets and the variables you can set
 
 venv: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
-# (Re)install whenever pyproject.toml changes. torch first, pinned to the CPU wheel:
-# left to the resolver it may pull a multi-GB CUDA build.
+# torch at the version pyproject.toml pins, installed first. Which build pip picks is
+# up to the package index: PyPI's Linux x86-64 wheel of torch pulls several GB of CUDA
+# libraries (nvidia-* packages) that only an NVIDIA GPU uses; without a GPU the same
+# wheel runs on the CPU. PyPI's macOS and Windows wheels are CPU-only. On Linux without
+# a GPU, skip the CUDA download with pip's own option:
+#   make venv TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIN   := $(shell sed -n -E 's/^[[:space:]]*"(torch==[^"]+)".*/\1/p' pyproject.toml)
+TORCH_INDEX ?=
+PIP         := $(PY) -m pip install --quiet --disable-pip-version-check
+
+# (Re)install whenever pyproject.toml changes.
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || { echo "Creating $(VENV) with $(BOOTSTRAP_PYTHON)"; $(BOOTSTRAP_PYTHON) -m venv $(VENV); }
 	@echo "Installing pinned dependencies into $(VENV) (a few minutes the first time)…"
-	@$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@$(PIP) $(TORCH_PIN) $(TORCH_INDEX)
+	@$(PIP) -e .
 	@echo "Compiling UMAP's numba code once for this machine (kept in $(NUMBA_CACHE_DIR))…"
 	@$(PY) -m helpers._numba
+	@touch $@
+
+# What only `make test` needs (pytest, nbval, the REFI-QDA reader, the browser driver).
+TEST_INSTALLED := $(VENV)/.installed-test
+$(TEST_INSTALLED): $(INSTALLED)
+	@$(PIP) -e ".[test]"
 	@touch $@
 
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
@@ -124,7 +139,7 @@ STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/
 $(OUT)/run_manifest.json: $(STAGE_TARGETS)
 	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT)
 
-test: $(INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval (small fixture study)
+test: $(TEST_INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval (small fixture study)
 	@rm -rf outputs/_nbval
 	@COMPENDIUM_STUDY=tests/fixtures/small_study/study.yml COMPENDIUM_OUTPUT_DIR=$(CURDIR)/outputs/_nbval \
 		$(PY) -m pytest tests notebooks --nbval-lax
@@ -140,9 +155,9 @@ verify: ## Rerun STUDY into VERIFY_DIR and list every output whose sha256 differ
 	@rm -rf $(VERIFY_DIR) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(VERIFY_DIR)
 	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(VERIFY_DIR)/run_manifest.json
 
-BENCH_ARGS ?= --with-tests
+BENCH_ARGS ?= --with-tests --scale
 
-bench: $(INSTALLED) ## Time the pipeline against its budgets; writes benchmarks/results.md (about 45 minutes)
+bench: $(INSTALLED) ## Time the README's path in a fresh clone; writes benchmarks/results.md (about 15 minutes)
 	@$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)

@@ -121,7 +121,7 @@ def _finished_run(out, study):
 
     (out / "notebooks").mkdir(parents=True)
     (out / ".study.mk").write_text(make_deps(load_study(study)))
-    for stage in pipeline.STAGES:
+    for stage in pipeline.stages():
         (out / "notebooks" / f"{stage}.ipynb").write_text("{}")
     (out / "run_manifest.json").write_text("{}")
     later = time.time() + 60

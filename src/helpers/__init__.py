@@ -9,10 +9,11 @@ One module per stage of the co-production process model (see README):
 - ``embeddings``   analysis units (segments) and their sentence embeddings
 - ``themes``       independent thematic analysis per participant group
 - ``coproduction`` workshops that integrate the groups' themes
+- ``balance``      how equally an (integrated) theme draws on each participant group
+- ``identity``     theme fingerprints: what a workshop decision points at
 - ``maps``         thematic maps, heatmap, lineage
 - ``refi``         REFI-QDA export and human-coding comparison
 - ``pipeline``     running notebooks with papermill and the run manifest
-- ``kernels``      spare kernels, started (and importing) ahead of the stage that uses them
 """
 
 __version__ = "0.1.0"

@@ -20,17 +20,6 @@ from pathlib import Path
 from ._io import UserError, write_text_atomic
 from .study import Study, load_study
 
-#: The stages of the co-production process model, in order.
-STAGES = (
-    "00_process_model",
-    "01_ingest_transcripts",
-    "02_describe_groups",
-    "03_embed_segments",
-    "04_group_themes",
-    "05_coproduction_workshops",
-    "06_thematic_maps",
-    "07_export",
-)
 
 #: Packages whose versions every manifest records.
 KEY_PACKAGES = (
@@ -43,6 +32,12 @@ KEY_PACKAGES = (
 NOT_RESULTS = ("notebooks", "cache")
 MANIFEST = "run_manifest.json"
 DEFAULT_SEED = 20200
+
+
+def stages(root: Path | None = None) -> list[str]:
+    """The stages of the process model, in order: the numbered notebooks. (Which stage
+    needs which is written once, in the Makefile.)"""
+    return sorted(p.stem for p in ((root or repo_root()) / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -146,31 +141,23 @@ def _one_sentence(ename: str, evalue: str) -> str:
     return text if ename in user_error_names() else f"{ename}: {text}"
 
 
-def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool = False) -> dict:
-    """Execute ``notebook`` with papermill into ``executed``; return its run statistics.
+#: What every kernel gets: ipykernel logs only errors (it would warn on every start
+#: that its loopback connection is not encrypted), and keeps no history file.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:")
 
-    With ``spares`` (the command line under make), the notebook runs in the spare kernel
-    the previous stage started for it (see :mod:`helpers.kernels`) and this runner starts
-    spares for the stages that follow; otherwise, and whenever no spare is ready, in a
-    kernel started here. Either way in a kernel that has run nothing else.
+
+def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
+    """Execute ``notebook`` with papermill, in a new kernel, into ``executed``; return its
+    run statistics (wall seconds including the kernel's start, the kernel's peak memory).
 
     The executed copy only appears under its final name when every cell succeeded, so
     Make never mistakes a failed run for a finished one; a failed run is kept beside it
-    as ``*.failed.ipynb`` for the user to open. The statistics (wall seconds, including
-    the kernel's start unless it was a spare; the kernel's peak memory; which kind of
-    kernel it was) are also stored in the executed notebook's metadata under
-    ``compendium``, where the manifest and benchmarks read them.
+    as ``*.failed.ipynb`` for the user to open. The statistics are also stored in the
+    executed notebook's metadata under ``compendium``, where the manifest reads them.
     """
-    from . import kernels
-
-    stage = notebook.stem
-    spare = None
-    if spares:
-        kernels.lower_priority_if_background(stage)  # before the kernel starts, so it inherits it
-        spare = kernels.claim(stage, executed.parent)  # a kernel started while the last stage ran
-        kernels.start_spares(stage, executed.parent, notebook.parent)
     # jsonschema (under nbformat) builds a grammar for IRI format checks at import when
-    # rfc3987-syntax is installed: 1.5 s per notebook for a check notebooks never use.
+    # rfc3987-syntax is installed: about 1.5 s per notebook for a check notebooks never
+    # use (measured in benchmarks/results.md).
     sys.modules.setdefault("rfc3987_syntax", None)
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -180,52 +167,26 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, spares: bool 
     failed = executed.with_suffix(".failed.ipynb")
     failed.unlink(missing_ok=True)
     started = time.perf_counter()
-    options = dict(
-        parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(notebook.parent),
-        log_output=False,
-        # Every cell has finished and written its files atomically; a graceful stop
-        # would only wait (up to seconds) for torch and worker pools to tear down.
-        shutdown_kernel="immediate",
-        extra_arguments=[kernels.QUIET_KERNEL_ARGUMENT],
-    )
     try:
-        if spare is not None and not _ran_in_spare(pm, notebook, partial, spare, options):
-            spare.stop()
-            spare = None
-        if spare is None:
-            pm.execute_notebook(str(notebook), str(partial), **options)
-        peak = kernels.peak_mb(spare.spare_pid) if spare is not None else _children_peak_mb()
+        pm.execute_notebook(
+            str(notebook), str(partial), parameters=parameters, kernel_name="python3",
+            progress_bar=False, log_output=False, cwd=str(notebook.parent),
+            # Every cell has finished and written its files atomically; a graceful stop
+            # would only wait (up to seconds) for torch and worker pools to tear down.
+            shutdown_kernel="immediate", extra_arguments=list(KERNEL_ARGUMENTS),
+        )
     except PapermillExecutionError as exc:
         os.replace(partial, failed)
         raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    finally:
-        if spare is not None:
-            spare.stop()
-    stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(peak or 0.0, 1),
-             "kernel": "spare" if spare is not None else "new"}
+    stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(_children_peak_mb(), 1)}
     nb = json.loads(partial.read_text(encoding="utf-8"))
     nb.setdefault("metadata", {})["compendium"] = stats
     partial.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, executed)
     return stats
-
-
-def _ran_in_spare(pm, notebook: Path, partial: Path, spare, options: dict) -> bool:
-    """Execute the notebook in a claimed spare kernel; False if the spare failed (it died,
-    or never answered), so the caller runs it in a new kernel. Cell errors propagate."""
-    from papermill.exceptions import PapermillExecutionError
-
-    try:
-        pm.execute_notebook(str(notebook), str(partial), km=spare, **options)
-    except PapermillExecutionError:
-        raise
-    except Exception as exc:
-        print(f"  (the spare kernel failed: {exc}; running the notebook in a new kernel)", file=sys.stderr, flush=True)
-        return False
-    return True
 
 
 def _children_peak_mb() -> float:
@@ -279,7 +240,7 @@ def build_manifest(study: Study, output_dir: Path) -> dict:
             return str(path.resolve())
 
     notebooks = []
-    for stage in STAGES:
+    for stage in stages():
         executed = output_dir / "notebooks" / f"{stage}.ipynb"
         if not executed.exists():
             continue
@@ -344,7 +305,7 @@ def _cli_run(args: list[str]) -> int:
     name = Path(notebook).stem
     print(f"▶ {name} …", flush=True)
     try:
-        stats = run_notebook(Path(notebook), Path(executed), params, spares=True)
+        stats = run_notebook(Path(notebook), Path(executed), params)
     except UserError as exc:
         print(f"✗ {name} failed: {exc}", file=sys.stderr, flush=True)
         return 1
