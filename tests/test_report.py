@@ -191,6 +191,12 @@ def test_report_renders_in_headless_chromium(out_dir, study, tmp_path):
     assert dom.count("<img") >= 10
 
 
-def test_palette_matches_maps():
-    # the report's colour chips use the same palette as the figures
-    assert list(group_palette(ct.GROUPS)) == list(ct.GROUPS)
+def test_each_group_heading_carries_its_own_figure_colour(page):
+    # A reader matches the report's headings to the figures by colour: every group's
+    # chip is the colour the figures give that group, and no two groups share one.
+    themes = _section(page, "themes")
+    chips = dict(re.findall(r'<h3><span class="chip" style="background:(#[0-9A-Fa-f]{6})"></span>([^<]+)', themes))
+    by_label = {label.strip(): colour for colour, label in chips.items()}
+    palette = group_palette(list(ct.GROUPS))
+    assert {ct.GROUP_LABELS[g]: palette[g] for g in ct.GROUPS} == by_label
+    assert len(set(by_label.values())) == len(ct.GROUPS)
