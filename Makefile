@@ -48,7 +48,7 @@ COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLE
 # error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
-.PHONY: help all test lab clean clean-all verify bench venv
+.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops
 
 help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
@@ -123,7 +123,7 @@ $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_em
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
-		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(COMMON)
+		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/balance.py $(H)/identity.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
@@ -146,6 +146,9 @@ test: $(TEST_INSTALLED) ## Unit tests of src/helpers, then every notebook under 
 
 lab: $(INSTALLED) ## Open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
+
+rebase-workshops: $(NB_OUT)/04_group_themes.ipynb ## After a rerun changed the themes: update STUDY's workshop files to the successors (shows a diff, keeps the originals)
+	@$(PY) -m helpers.workshop_files rebase $(STUDY) $(OUT)
 
 VERIFY_DIR ?= outputs/_verify/$(STUDY_NAME)
 

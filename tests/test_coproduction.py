@@ -356,7 +356,7 @@ def test_assign_places_the_theme_in_the_framework_with_a_quote_per_group(data, t
         texts = seg[seg["segment_id"].isin(segment_ids(data, theme))]["text"]
         assert quote.startswith("“") and any(f"“{t}”" in quote for t in texts), quote
         assert FOCUS[group][0] in quote
-    assert set(fw["quote_students"]) == {""}        # students do not voice this theme
+    assert set(fw["quote_students"]) == {"no supporting talk from students"}   # students do not voice this theme
 
 
 def test_unassigned_themes_are_not_in_the_framework(data, tmp_path):
@@ -370,12 +370,14 @@ def test_audit_lists_every_decision_in_order(data, tmp_path):
     result = run(data, tmp_path,
                  [MERGE_KNOWN, {"action": "drop", "theme": P3, "rationale": "about the building"}],
                  [MERGE_DELAYS, {"action": "assign", "theme": "I02", "attribute": "action", "rationale": "doing"}])
-    assert list(result.audit.columns) == ["workshop", "index", "action", "inputs", "outputs", "rationale"]
+    assert list(result.audit.columns) == ["workshop", "index", "action", "inputs", "outputs", "rationale", "check"]
+    unchecked = "unchecked: {} has no fingerprint in based_on".format
     assert result.audit.values.tolist() == [
-        ["workshop_1", 1, "merge", f"{R1};{P1};{S1}", "I01", "all three groups talk about names"],
-        ["workshop_1", 2, "drop", P3, "", "about the building"],
-        ["workshop_2", 1, "merge", f"{R3};{P2}", "I02", ""],
-        ["workshop_2", 2, "assign", "I02", "action", "doing"],
+        ["workshop_1", 1, "merge", f"{R1};{P1};{S1}", "I01", "all three groups talk about names",
+         "; ".join(unchecked(t) for t in (R1, P1, S1))],
+        ["workshop_1", 2, "drop", P3, "", "about the building", unchecked(P3)],
+        ["workshop_2", 1, "merge", f"{R3};{P2}", "I02", "", f"{unchecked(R3)}; {unchecked(P2)}"],
+        ["workshop_2", 2, "assign", "I02", "action", "doing", ""],
     ]
 
 
@@ -619,7 +621,8 @@ def test_integrated_table_flags_missing_voices_and_a_single_speaker(data, tmp_pa
 
 def packs(data, workshops):
     gt, asg, seg, emb = data.tables()
-    return workshop_packs(gt, asg, seg, emb, workshops, GROUPS, PALETTE, LABELS, "Test study")
+    result = integrate(gt, asg, seg, emb, workshops, GROUPS)
+    return workshop_packs(result, PALETTE, LABELS, "Test study", workshops)
 
 
 def test_one_proposed_pack_when_there_are_no_workshops():
@@ -648,9 +651,10 @@ def test_one_pack_per_workshop_built_from_the_state_before_it(data, tmp_path):
     w1 = write_workshop(tmp_path, 1, [ROTA_SPLIT, MERGE_KNOWN])
     w2 = write_workshop(tmp_path, 2, [MERGE_DELAYS])
     result = packs(data, [w1, w2])
-    assert list(result) == ["workshop_1", "workshop_2"]
+    assert list(result) == ["workshop_1", "workshop_2", "workshop_3"]   # and the next one
     assert "Rota pressures" not in result["workshop_1"]       # the split happens in workshop 1
     assert "Rota pressures" in result["workshop_2"]
+    assert "(next)" in result["workshop_3"] and "Honest about delays" not in result["workshop_2"]
     assert "workshop_1.yml" in result["workshop_1"] and "workshop_2.yml" in result["workshop_2"]
     for page in result.values():
         assert not re.search(r"https?://", page)

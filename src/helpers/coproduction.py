@@ -20,6 +20,7 @@ workshop.
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from dataclasses import dataclass, field
@@ -27,21 +28,43 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ._io import UserError
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
+from .identity import fingerprint
 from .themes import quotes_of
+from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests use them from here)
+    Resolution,
+    Workshop,
+    WorkshopError,
+    decision_template,
+    load_workshop,
+    load_workshops,
+    named_group_themes,
+    resolved_decisions,
+    snapshot_table,
+    theme_members,
+)
 
 ACTIONS = ("merge", "rename", "split", "drop", "define", "link", "assign")
 RELATIONS = ("part of", "leads to", "in tension with")
 #: Taylor et al. (2017): the five defining attributes of compassion.
 ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
 _INTEGRATED_ID = re.compile(r"^I\d{2,}$")
+#: Proposal rule: two themes from different groups are proposed together when
+#: 0.8 × cosine(centroids) + 0.2 × Jaccard(keywords) reaches the threshold.
+PROPOSAL_WEIGHTS = (0.8, 0.2)
+PROPOSAL_THRESHOLD = 0.55
+AUDIT_COLUMNS = ["workshop", "index", "action", "inputs", "outputs", "rationale", "check"]
 
 
-class WorkshopError(UserError):
-    """A workshop decision cannot be applied; the message names the file and the decision."""
+def workshop_table(workshops: list[Workshop]) -> pd.DataFrame:
+    """The workshops to apply, one row each (empty when the study has none yet)."""
+    return pd.DataFrame([{"workshop": w.name, "title": w.title, "date": w.date, "decisions": len(w.decisions),
+                          "attendees": ", ".join(f"{g}: {n}" for g, n in w.attendees.items()),
+                          "themes pinned": len(w.based_on), "illustrative": w.illustrative, "file": str(w.path)}
+                         for w in workshops],
+                        columns=["workshop", "title", "date", "decisions", "attendees", "themes pinned",
+                                 "illustrative", "file"])
 
 
 @dataclass
@@ -59,42 +82,35 @@ class IntegratedTheme:
 
 
 @dataclass
-class Workshop:
-    path: Path
-    number: int
-    title: str
-    date: str
-    attendees: dict
-    decisions: list[dict]
-    definition: str = ""
-    illustrative: bool = False
+class Decision:
+    """One decision being applied: where it comes from (for messages and the audit)."""
+
+    workshop: Workshop
+    index: int
+    fields: dict
+    check: str = ""
 
     @property
-    def name(self) -> str:
-        return f"workshop_{self.number}"
+    def where(self) -> str:
+        return f"{self.workshop.path}, decision {self.index} ({self.fields.get('action')})"
 
+    def error(self, problem: str, fix: str) -> WorkshopError:
+        return WorkshopError(f"{self.where}: {problem}; {fix}.")
 
-def load_workshop(path: Path, number: int) -> Workshop:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise WorkshopError(f"{path}{where}: this is not valid YAML; check the indentation and colons there.") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("decisions", []), list):
-        raise WorkshopError(f"{path}: expected a mapping with a list under 'decisions:'; see data/workshops/workshop_1.yml.")
-    return Workshop(path=Path(path), number=int(raw.get("workshop", number)), title=str(raw.get("title", f"Workshop {number}")),
-                    date=str(raw.get("date", "")), attendees=dict(raw.get("attendees") or {}),
-                    decisions=list(raw.get("decisions") or []), definition=str(raw.get("definition") or "").strip(),
-                    illustrative=bool(raw.get("illustrative", False)))
+    def get(self, key: str, kind=str):
+        """A required field of the decision, as ``kind``; one sentence if it is missing."""
+        value = self.fields.get(key)
+        if value in (None, "", []):
+            raise self.error(f"has no '{key}'", f"add '{key}:' to the decision")
+        if kind is list and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, kind):
+            raise self.error(f"'{key}' should be a {kind.__name__}", f"fix '{key}:'")
+        return value
 
-
-def workshop_table(workshops: list[Workshop]) -> pd.DataFrame:
-    """The workshops to apply, one row each (empty when the study has none yet)."""
-    return pd.DataFrame([{"workshop": w.name, "title": w.title, "date": w.date, "decisions": len(w.decisions),
-                          "attendees": ", ".join(f"{g}: {n}" for g, n in w.attendees.items()),
-                          "illustrative": w.illustrative, "file": str(w.path)} for w in workshops],
-                        columns=["workshop", "title", "date", "decisions", "attendees", "illustrative", "file"])
+    @property
+    def rationale(self) -> str:
+        return str(self.fields.get("rationale") or "")
 
 
 class Integration:
@@ -120,198 +136,63 @@ class Integration:
         self.definition = ""
         self.definition_source = ""
 
-    # -- helpers ---------------------------------------------------------------------------
-    def _err(self, where: str, problem: str, fix: str) -> WorkshopError:
-        return WorkshopError(f"{where}: {problem}; {fix}.")
+    def copy(self) -> "Integration":
+        """The state as it is now, for a workshop pack; the data it reads are shared."""
+        twin = copy.copy(self)
+        for name in ("segment_theme", "labels", "keywords", "group_of", "placed", "dropped", "split_from"):
+            setattr(twin, name, dict(getattr(self, name)))
+        twin.integrated = copy.deepcopy(self.integrated)
+        twin.links, twin.audit = list(self.links), list(self.audit)
+        return twin
 
-    def _group_theme(self, tid: str, where: str) -> str:
+    def group_theme(self, tid: str, decision: Decision) -> str:
         if tid not in self.group_of:
-            raise self._err(where, f"names the theme '{tid}', which is not in group_themes.csv",
-                            "themes change when the data change: check the current ids in group_themes.csv "
-                            "and update the workshop file")
+            raise decision.error(f"names the theme '{tid}', which is not in group_themes.csv",
+                                 "check the current ids in group_themes.csv, or pin the theme by fingerprint "
+                                 "under 'based_on:' so a rerun can find it (docs/workshop_files.md)")
         if tid in self.dropped:
-            raise self._err(where, f"uses '{tid}', which was dropped by {self.dropped[tid]}",
-                            "remove one of the two decisions")
+            raise decision.error(f"uses '{tid}', which was dropped by {self.dropped[tid]}",
+                                 "remove one of the two decisions")
         if tid in self.split_from.values() and tid not in self.split_from:
-            raise self._err(where, f"uses '{tid}', which was split into parts earlier",
-                            "refer to its parts (e.g. " + ", ".join(k for k, v in self.split_from.items() if v == tid) + ")")
+            raise decision.error(f"uses '{tid}', which was split into parts earlier",
+                                 "refer to its parts (e.g. " + ", ".join(k for k, v in self.split_from.items() if v == tid) + ")")
         return tid
 
-    def _integrated_theme(self, tid: str, where: str) -> IntegratedTheme:
+    def integrated_theme(self, tid: str, decision: Decision) -> IntegratedTheme:
         theme = self.integrated.get(tid)
         if theme is None:
-            raise self._err(where, f"names the integrated theme '{tid}', which no earlier decision created",
-                            "merge group themes into it first, or correct the id")
+            raise decision.error(f"names the integrated theme '{tid}', which no earlier decision created",
+                                 "merge group themes into it first, or correct the id")
         if theme.dropped:
-            raise self._err(where, f"uses '{tid}', which was dropped earlier", "remove one of the two decisions")
+            raise decision.error(f"uses '{tid}', which was dropped earlier", "remove one of the two decisions")
         return theme
 
-    def _next_id(self) -> str:
+    def next_id(self) -> str:
         used = {int(t[1:]) for t in self.integrated if _INTEGRATED_ID.match(t)}
         n = 1
         while n in used:
             n += 1
         return f"I{n:02d}"
 
-    def _log(self, workshop: Workshop, index: int, action: str, inputs, outputs, rationale: str = ""):
-        self.audit.append({"workshop": workshop.name, "index": index, "action": action,
-                           "inputs": ";".join(inputs), "outputs": ";".join(outputs), "rationale": rationale})
+    def log(self, decision: Decision, action: str, inputs, outputs, rationale: str = "") -> None:
+        self.audit.append({"workshop": decision.workshop.name, "index": decision.index, "action": action,
+                           "inputs": ";".join(inputs), "outputs": ";".join(outputs), "rationale": rationale,
+                           "check": decision.check})
 
-    # -- decisions -------------------------------------------------------------------------
-    def apply(self, workshop: Workshop) -> None:
-        for index, decision in enumerate(workshop.decisions, start=1):
-            where = f"{workshop.path}, decision {index}"
-            if not isinstance(decision, dict) or decision.get("action") not in ACTIONS:
-                got = decision.get("action") if isinstance(decision, dict) else decision
-                raise self._err(where, f"has action '{got}'", f"use one of: {', '.join(ACTIONS)}")
-            action = decision["action"]
-            getattr(self, f"_{action}")(workshop, index, decision, f"{where} ({action})")
+    def apply(self, workshop: Workshop, members: dict[str, set[str]]) -> Resolution:
+        """Apply a workshop's decisions in order, after checking the themes they name
+        against this run (carried over to successors where the content moved)."""
+        decisions, resolution = resolved_decisions(workshop, members)
+        for index, fields in enumerate(decisions, start=1):
+            action = fields.get("action") if isinstance(fields, dict) else fields
+            if action not in HANDLERS:
+                raise WorkshopError(f"{workshop.path}, decision {index}: has action '{action}'; use one of: "
+                                    f"{', '.join(ACTIONS)}.")
+            named = [resolution.notes[t] for t in named_group_themes(workshop.decisions[index - 1]) if t in resolution.notes]
+            HANDLERS[action](self, Decision(workshop, index, fields, "; ".join(named)))
         if workshop.definition:
             self.definition, self.definition_source = workshop.definition, workshop.name
-
-    def _field(self, decision: dict, key: str, where: str, kind=str):
-        value = decision.get(key)
-        if value in (None, "", []):
-            raise self._err(where, f"has no '{key}'", f"add '{key}:' to the decision")
-        if kind is list and isinstance(value, str):
-            value = [value]
-        if not isinstance(value, kind):
-            raise self._err(where, f"'{key}' should be a {kind.__name__}", f"fix '{key}:'")
-        return value
-
-    def _merge(self, workshop, index, d, where):
-        themes = [str(t) for t in self._field(d, "themes", where, list)]
-        target = str(d.get("into") or "")
-        if target and not _INTEGRATED_ID.match(target):
-            raise self._err(where, f"'into: {target}' is not an integrated theme id", "use I01, I02, …")
-        sources: list[str] = []
-        absorbed: list[str] = []
-        for t in themes:
-            if _INTEGRATED_ID.match(t):
-                theme = self._integrated_theme(t, where)
-                if t != target:
-                    absorbed.append(t)
-                sources += theme.sources
-                continue
-            self._group_theme(t, where)
-            if t in self.placed and self.placed[t][0] != target:
-                raise self._err(where, f"merges '{t}', which {self.placed[t][1]} already placed in {self.placed[t][0]}",
-                                "merge the integrated theme instead, or remove one of the decisions")
-            sources.append(t)
-        if not target:
-            target = self._next_id()
-        elif target in self.integrated:
-            self._integrated_theme(target, where)  # refuses a dropped or absorbed target
-        label = str(d.get("label") or (self.integrated[target].label if target in self.integrated else
-                                       self.labels.get(sources[0], target) if sources else target))
-        theme = self.integrated.get(target) or IntegratedTheme(target, label, [], workshop=workshop.name)
-        theme.label = label
-        for s in sources:
-            if s not in theme.sources:
-                theme.sources.append(s)
-            self.placed[s] = (target, f"{workshop.path} decision {index}")
-        for a in absorbed:
-            self.integrated[a].dropped = True
-            self.integrated[a].sources = []
-        self.integrated[target] = theme
-        self._log(workshop, index, "merge", themes, [target], str(d.get("rationale", "")))
-
-    def _rename(self, workshop, index, d, where):
-        theme = self._integrated_theme(str(self._field(d, "theme", where)), where)
-        old = theme.label
-        theme.label = str(self._field(d, "label", where))
-        self._log(workshop, index, "rename", [theme.id], [theme.id], d.get("rationale") or f"was '{old}'")
-
-    def _drop(self, workshop, index, d, where):
-        tid = str(self._field(d, "theme", where))
-        rationale = str(self._field(d, "rationale", where))
-        if _INTEGRATED_ID.match(tid):
-            theme = self._integrated_theme(tid, where)
-            theme.dropped = True
-            for s in theme.sources:
-                self.dropped[s] = f"{workshop.path} decision {index}"
-        else:
-            self._group_theme(tid, where)
-            if tid in self.placed:
-                raise self._err(where, f"drops '{tid}', which {self.placed[tid][1]} placed in {self.placed[tid][0]}",
-                                "drop the integrated theme, or remove one of the decisions")
-        self.dropped[tid] = f"{workshop.path} decision {index}"
-        self._log(workshop, index, "drop", [tid], [], rationale)
-
-    def _split(self, workshop, index, d, where):
-        tid = str(self._field(d, "theme", where))
-        if _INTEGRATED_ID.match(tid):
-            raise self._err(where, f"splits the integrated theme '{tid}'", "split its group themes before merging them")
-        self._group_theme(tid, where)
-        if tid in self.placed:
-            raise self._err(where, f"splits '{tid}', which {self.placed[tid][1]} already placed in {self.placed[tid][0]}",
-                            "split it before it is merged")
-        parts = self._field(d, "into", where, list)
-        if len(parts) < 2:
-            raise self._err(where, "needs at least two parts under 'into:'", "add a second part")
-        members = [s for s, t in self.segment_theme.items() if t == tid]
-        rows = [self.row_of[s] for s in members]
-        texts = self.segments.loc[rows, "text"].str.lower().tolist()
-        emb = self.embeddings[rows]
-        centroids = []
-        if not all(isinstance(p, dict) for p in parts):
-            raise self._err(where, "each part under 'into:' should be a mapping",
-                            "write '- label: ...' with 'keywords: [...]' or 'quotes: [...]'")
-        for k, part in enumerate(parts):
-            seeds_kw = [str(w).lower() for w in part.get("keywords") or []]
-            seeds_q = [str(q) for q in part.get("quotes") or []]
-            if not seeds_kw and not seeds_q:
-                raise self._err(where, f"part {k + 1} has neither keywords nor quotes", "give seed keywords or segment ids")
-            idx = [i for i, t in enumerate(texts) if any(w in t for w in seeds_kw)]
-            idx += [members.index(q) for q in seeds_q if q in members]
-            if not idx:
-                raise self._err(where, f"part {k + 1}'s seeds match no segment of '{tid}'",
-                                "choose keywords that occur in its quotes (see group_themes.csv)")
-            c = emb[sorted(set(idx))].mean(axis=0)
-            centroids.append(c / (np.linalg.norm(c) + 1e-12))
-        nearest = np.argmax(emb @ np.vstack(centroids).T, axis=1)
-        outputs = []
-        for k, part in enumerate(parts):
-            new = f"{tid}.{k + 1}"
-            self.split_from[new] = tid
-            self.group_of[new] = self.group_of[tid]
-            self.labels[new] = str(part.get("label") or f"{self.labels[tid]} ({k + 1})")
-            self.keywords[new] = [str(w) for w in part.get("keywords") or []] or self.keywords[tid]
-            for s, n in zip(members, nearest):
-                if n == k:
-                    self.segment_theme[s] = new
-            outputs.append(new)
-        self._log(workshop, index, "split", [tid], outputs, str(d.get("rationale", "")))
-
-    def _define(self, workshop, index, d, where):
-        theme = self._integrated_theme(str(self._field(d, "theme", where)), where)
-        theme.description = str(self._field(d, "description", where)).strip()
-        elements = d.get("definition_elements") or []
-        theme.definition_elements += [str(e) for e in ([elements] if isinstance(elements, str) else elements)]
-        self._log(workshop, index, "define", [theme.id], [theme.id], str(d.get("rationale", "")))
-
-    def _link(self, workshop, index, d, where):
-        a = self._integrated_theme(str(self._field(d, "from", where)), where)
-        b = self._integrated_theme(str(self._field(d, "to", where)), where)
-        relation = str(self._field(d, "relation", where))
-        if relation not in RELATIONS:
-            raise self._err(where, f"has relation '{relation}'", f"use one of: {', '.join(RELATIONS)}")
-        if a.id == b.id:
-            raise self._err(where, f"links '{a.id}' to itself", "link two different themes")
-        self.links.append({"source": a.id, "target": b.id, "relation": relation, "workshop": workshop.name})
-        self._log(workshop, index, "link", [a.id, b.id], [relation], str(d.get("rationale", "")))
-
-    def _assign(self, workshop, index, d, where):
-        theme = self._integrated_theme(str(self._field(d, "theme", where)), where)
-        attribute = str(self._field(d, "attribute", where)).strip().lower()
-        if attribute not in ATTRIBUTES:
-            raise self._err(where, f"assigns the attribute '{attribute}'", f"use one of: {', '.join(ATTRIBUTES)}")
-        if theme.attribute and theme.attribute != attribute:
-            raise self._err(where, f"assigns '{theme.id}' to '{attribute}' but an earlier decision assigned '{theme.attribute}'",
-                            "keep one assignment")
-        theme.attribute = attribute
-        theme.behaviours += [str(b) for b in d.get("behaviours") or []]
-        self._log(workshop, index, "assign", [theme.id], [attribute], str(d.get("rationale", "")))
+        return resolution
 
     # -- proposals -------------------------------------------------------------------------
     def unplaced(self) -> list[str]:
@@ -359,7 +240,7 @@ class Integration:
 
     def add_proposals(self, threshold: float = 0.55) -> None:
         for group in self.propose(threshold):
-            tid = self._next_id()
+            tid = self.next_id()
             biggest = max(group, key=lambda t: (self._size(t), t))
             self.integrated[tid] = IntegratedTheme(tid, self.labels.get(biggest, tid), list(group), status="proposed")
             for t in group:
@@ -367,6 +248,170 @@ class Integration:
 
     def _size(self, theme: str) -> int:
         return sum(1 for t in self.segment_theme.values() if t == theme)
+
+
+# --------------------------------------------------------------------------- decisions
+
+def merge(state: Integration, d: Decision) -> None:
+    """Put group themes (and integrated themes) into one integrated theme: ``into`` if
+    given (created, or extended when it exists), otherwise the next free id. Integrated
+    themes merged into another are retired. A label that differs from the target's
+    current one is logged as a relabel."""
+    themes = [str(t) for t in d.get("themes", list)]
+    target = str(d.fields.get("into") or "")
+    if target and not _INTEGRATED_ID.match(target):
+        raise d.error(f"'into: {target}' is not an integrated theme id", "use I01, I02, …")
+    sources, absorbed = [], []
+    for t in themes:
+        if _INTEGRATED_ID.match(t):
+            theme = state.integrated_theme(t, d)
+            if t != target:
+                absorbed.append(t)
+            sources += theme.sources
+            continue
+        state.group_theme(t, d)
+        if t in state.placed and state.placed[t][0] != target:
+            raise d.error(f"merges '{t}', which {state.placed[t][1]} already placed in {state.placed[t][0]}",
+                          "merge the integrated theme instead, or remove one of the decisions")
+        sources.append(t)
+    if not target:
+        target = state.next_id()
+    existing = state.integrated.get(target)
+    if existing is not None:
+        state.integrated_theme(target, d)  # refuses a dropped or retired target
+    label = str(d.fields.get("label") or (existing.label if existing else
+                                          state.labels.get(sources[0], target) if sources else target))
+    theme = existing or IntegratedTheme(target, label, [], workshop=d.workshop.name)
+    if existing is not None and label != existing.label:
+        state.log(d, "rename", [target], [target], f"relabelled by this merge: was '{existing.label}'")
+    theme.label = label
+    for s in sources:
+        if s not in theme.sources:
+            theme.sources.append(s)
+        state.placed[s] = (target, f"{d.workshop.path} decision {d.index}")
+    for a in absorbed:
+        state.integrated[a].dropped = True
+        state.integrated[a].sources = []
+    state.integrated[target] = theme
+    state.log(d, "merge", themes, [target], d.rationale)
+
+
+def rename(state: Integration, d: Decision) -> None:
+    """Give an integrated theme the name the workshop agreed (the old name is logged)."""
+    theme = state.integrated_theme(str(d.get("theme")), d)
+    old = theme.label
+    theme.label = str(d.get("label"))
+    state.log(d, "rename", [theme.id], [theme.id], d.rationale or f"was '{old}'")
+
+
+def drop(state: Integration, d: Decision) -> None:
+    """Set a group or integrated theme aside, with the required rationale; its segments
+    belong to no integrated theme."""
+    tid = str(d.get("theme"))
+    rationale = str(d.get("rationale"))
+    if _INTEGRATED_ID.match(tid):
+        theme = state.integrated_theme(tid, d)
+        theme.dropped = True
+        for s in theme.sources:
+            state.dropped[s] = f"{d.workshop.path} decision {d.index}"
+    else:
+        state.group_theme(tid, d)
+        if tid in state.placed:
+            raise d.error(f"drops '{tid}', which {state.placed[tid][1]} placed in {state.placed[tid][0]}",
+                          "drop the integrated theme, or remove one of the decisions")
+    state.dropped[tid] = f"{d.workshop.path} decision {d.index}"
+    state.log(d, "drop", [tid], [], rationale)
+
+
+def split(state: Integration, d: Decision) -> None:
+    """Divide a group theme not yet merged into parts ``<id>.1``, ``<id>.2``, …: each part
+    is seeded by keywords or segment ids, and every member goes to the nearest seed centroid."""
+    tid = str(d.get("theme"))
+    if _INTEGRATED_ID.match(tid):
+        raise d.error(f"splits the integrated theme '{tid}'", "split its group themes before merging them")
+    state.group_theme(tid, d)
+    if tid in state.placed:
+        raise d.error(f"splits '{tid}', which {state.placed[tid][1]} already placed in {state.placed[tid][0]}",
+                      "split it before it is merged")
+    parts = d.get("into", list)
+    if len(parts) < 2:
+        raise d.error("needs at least two parts under 'into:'", "add a second part")
+    if not all(isinstance(p, dict) for p in parts):
+        raise d.error("each part under 'into:' should be a mapping",
+                      "write '- label: ...' with 'keywords: [...]' or 'quotes: [...]'")
+    members = [s for s, t in state.segment_theme.items() if t == tid]
+    rows = [state.row_of[s] for s in members]
+    texts = state.segments.loc[rows, "text"].str.lower().tolist()
+    emb = state.embeddings[rows]
+    centroids = []
+    for k, part in enumerate(parts):
+        seeds_kw = [str(w).lower() for w in part.get("keywords") or []]
+        seeds_q = [str(q) for q in part.get("quotes") or []]
+        if not seeds_kw and not seeds_q:
+            raise d.error(f"part {k + 1} has neither keywords nor quotes", "give seed keywords or segment ids")
+        idx = [i for i, t in enumerate(texts) if any(w in t for w in seeds_kw)]
+        idx += [members.index(q) for q in seeds_q if q in members]
+        if not idx:
+            raise d.error(f"part {k + 1}'s seeds match no segment of '{tid}'",
+                          "choose keywords that occur in its quotes (see group_themes.csv)")
+        c = emb[sorted(set(idx))].mean(axis=0)
+        centroids.append(c / (np.linalg.norm(c) + 1e-12))
+    nearest = np.argmax(emb @ np.vstack(centroids).T, axis=1)
+    outputs = []
+    for k, part in enumerate(parts):
+        new = f"{tid}.{k + 1}"
+        state.split_from[new] = tid
+        state.group_of[new] = state.group_of[tid]
+        state.labels[new] = str(part.get("label") or f"{state.labels[tid]} ({k + 1})")
+        state.keywords[new] = [str(w) for w in part.get("keywords") or []] or state.keywords[tid]
+        for s, n in zip(members, nearest):
+            if n == k:
+                state.segment_theme[s] = new
+        outputs.append(new)
+    state.log(d, "split", [tid], outputs, d.rationale)
+
+
+def define(state: Integration, d: Decision) -> None:
+    """Describe an integrated theme and add its elements to the co-produced definition."""
+    theme = state.integrated_theme(str(d.get("theme")), d)
+    theme.description = str(d.get("description")).strip()
+    elements = d.fields.get("definition_elements") or []
+    theme.definition_elements += [str(e) for e in ([elements] if isinstance(elements, str) else elements)]
+    state.log(d, "define", [theme.id], [theme.id], d.rationale)
+
+
+def link(state: Integration, d: Decision) -> None:
+    """Relate two integrated themes: part of, leads to, or in tension with."""
+    a = state.integrated_theme(str(d.get("from")), d)
+    b = state.integrated_theme(str(d.get("to")), d)
+    relation = str(d.get("relation"))
+    if relation not in RELATIONS:
+        raise d.error(f"has relation '{relation}'", f"use one of: {', '.join(RELATIONS)}")
+    if a.id == b.id:
+        raise d.error(f"links '{a.id}' to itself", "link two different themes")
+    state.links.append({"source": a.id, "target": b.id, "relation": relation, "workshop": d.workshop.name})
+    state.log(d, "link", [a.id, b.id], [relation], d.rationale)
+
+
+def assign(state: Integration, d: Decision) -> None:
+    """Place an integrated theme under one of the five attributes of compassion in the
+    conceptual framework, with the observable behaviours the workshop named."""
+    theme = state.integrated_theme(str(d.get("theme")), d)
+    attribute = str(d.get("attribute")).strip().lower()
+    if attribute not in ATTRIBUTES:
+        raise d.error(f"assigns the attribute '{attribute}'", f"use one of: {', '.join(ATTRIBUTES)}")
+    if theme.attribute and theme.attribute != attribute:
+        raise d.error(f"assigns '{theme.id}' to '{attribute}' but an earlier decision assigned '{theme.attribute}'",
+                      "keep one assignment")
+    theme.attribute = attribute
+    theme.behaviours += [str(b) for b in d.fields.get("behaviours") or []]
+    state.log(d, "assign", [theme.id], [attribute], d.rationale)
+
+
+#: What each action does to the integration state (see each function's docstring).
+HANDLERS = {"merge": merge, "rename": rename, "split": split, "drop": drop, "define": define, "link": link,
+            "assign": assign}
+assert tuple(HANDLERS) == tuple(sorted(HANDLERS, key=ACTIONS.index))
 
 
 # --------------------------------------------------------------------------- tables
@@ -381,15 +426,25 @@ class IntegrationResult:
     definition: str
     definition_elements: list[str]
     state: Integration
+    #: The state just before each workshop (its pack), and before the next one.
+    before: dict[str, Integration] = field(default_factory=dict)
+    next_workshop: int = 1
+    members: dict[str, set[str]] = field(default_factory=dict)
 
 
 def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: pd.DataFrame,
               embeddings: np.ndarray, workshops: list[Workshop], group_ids: list[str],
-              proposal_threshold: float = 0.55) -> IntegrationResult:
-    """Apply the workshops' decisions in order, then propose integration for the rest."""
+              proposal_threshold: float = PROPOSAL_THRESHOLD) -> IntegrationResult:
+    """Replay the workshops' decisions once, in order, keeping the state before each
+    workshop (for its pack); then propose integration for the themes still unplaced."""
     state = Integration(group_themes, assignments, embeddings, segments)
+    members = theme_members(assignments)
+    before = {}
     for w in workshops:
-        state.apply(w)
+        before[w.name] = state.copy()
+        state.apply(w, members)
+    next_workshop = max((w.number for w in workshops), default=0) + 1
+    before[f"workshop_{next_workshop}"] = state.copy()
     state.add_proposals(proposal_threshold)
 
     seg = state.segments.assign(group_theme=[state.segment_theme.get(s, "") for s in state.segments["segment_id"]])
@@ -402,12 +457,12 @@ def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: p
         th = state.integrated[tid]
         if th.dropped:
             continue
-        members = seg[seg["integrated_theme"] == tid]
-        shares = group_shares(members["participant_group"].value_counts().to_dict(), group_totals, group_ids)
-        speakers = members.groupby(["focus_group", "speaker"]).size()
+        members_of = seg[seg["integrated_theme"] == tid]
+        shares = group_shares(members_of["participant_group"].value_counts().to_dict(), group_totals, group_ids)
+        speakers = members_of.groupby(["focus_group", "speaker"]).size()
         top = float(speakers.max() / speakers.sum()) if len(speakers) else 0.0
         row = {"theme_id": tid, "label": th.label, "description": th.description, "status": th.status,
-               "source_themes": ";".join(th.sources), "n_segments": int(len(members)),
+               "source_themes": ";".join(th.sources), "n_segments": int(len(members_of)),
                "n_speakers": int(len(speakers))}
         row.update({f"share_{g}": round(shares[g], 4) for g in group_ids})
         row["balance"] = round(balance_index(shares), 4)
@@ -420,36 +475,68 @@ def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: p
                 if not state.integrated[tid].dropped]
     definition = state.definition or (
         "Compassion is recognised when " + "; ".join(elements) + "." if elements else "")
-    framework = _framework(state, seg, group_ids)
     return IntegrationResult(
         integrated=integrated,
         segment_themes=seg[["segment_id", "participant_group", "group_theme", "integrated_theme"]],
         links=pd.DataFrame(state.links, columns=["source", "target", "relation", "workshop"]),
-        audit=pd.DataFrame(state.audit, columns=["workshop", "index", "action", "inputs", "outputs", "rationale"]),
-        framework=framework, definition=definition, definition_elements=elements, state=state,
+        audit=pd.DataFrame(state.audit, columns=AUDIT_COLUMNS),
+        framework=framework_table(state, seg, group_ids), definition=definition, definition_elements=elements,
+        state=state, before=before, next_workshop=next_workshop, members=members,
     )
 
 
-def _best_quote(state: Integration, seg: pd.DataFrame, tid: str, group: str) -> str:
-    members = seg[(seg["integrated_theme"] == tid) & (seg["participant_group"] == group)]
-    if members.empty:
+# --------------------------------------------------------------------------- framework quotes
+
+_STOP = frozenset("""a about after all also am an and any are as at be because been but by can could did do does
+doing for from had has have he her here him his how i if in into is it its just me more most my no not of on
+once only or other our out over own same she should so some such than that the their them then there these
+they this those through to too under until up very was we were what when where which while who whom why will
+with would you your yours person patient patients people one ones""".split())
+
+
+def content_stems(text: str) -> set[str]:
+    """The content words of ``text``, crudely stemmed (plural -s, -es, -ing, -ed) so that
+    'keeps covered' and 'keeping them covered' share words."""
+    stems = set()
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _STOP or len(word) < 3:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        stems.add(word)
+    return stems
+
+
+def supporting_quote(members: pd.DataFrame, behaviour: str) -> str:
+    """The segment among ``members`` that shares the most content words with the
+    behaviour (ties: the more readable, then the earlier); empty when none shares any."""
+    wanted = content_stems(behaviour)
+    if members.empty or not wanted:
         return ""
-    rows = [state.row_of[s] for s in members["segment_id"]]
-    emb = state.embeddings[rows]
-    centroid = emb.mean(axis=0)
-    readable = members["n_words"].between(12, 70).to_numpy()
-    best = members.iloc[int(np.argmax(emb @ centroid + 0.5 * readable))]
+    overlap = np.array([len(wanted & content_stems(t)) for t in members["text"]])
+    if overlap.max() == 0:
+        return ""
+    readable = members["n_words"].between(12, 70).to_numpy().astype(int)
+    best = members.iloc[int(np.lexsort((np.arange(len(members)), -readable, -overlap))[0])]
     return f"“{best.text}” ({best.speaker}, {best.focus_group})"
 
 
-def _framework(state: Integration, seg: pd.DataFrame, group_ids: list[str]) -> pd.DataFrame:
+def framework_table(state: Integration, seg: pd.DataFrame, group_ids: list[str]) -> pd.DataFrame:
+    """One row per behaviour of each assigned theme, with one quote per participant group
+    chosen for *that* behaviour (or a note that the group's talk does not support it)."""
     rows = []
     for tid in sorted(state.integrated):
         th = state.integrated[tid]
         if th.dropped or not (th.attribute or th.behaviours):
             continue
-        quotes = {f"quote_{g}": _best_quote(state, seg, tid, g) for g in group_ids}
         for behaviour in th.behaviours or [""]:
+            quotes = {}
+            for g in group_ids:
+                members = seg[(seg["integrated_theme"] == tid) & (seg["participant_group"] == g)]
+                quote = supporting_quote(members, behaviour or th.label)
+                quotes[f"quote_{g}"] = quote or f"no supporting talk from {g}"
             rows.append({"theme_id": tid, "label": th.label, "attribute": th.attribute, "behaviour": behaviour,
                          "description": th.description, **quotes})
     columns = ["theme_id", "label", "attribute", "behaviour", "description"] + [f"quote_{g}" for g in group_ids]
@@ -480,6 +567,9 @@ h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16
 .card h3 { font-size: 11pt; margin: 0 0 3pt 0; } .card .kw { color: #555; font-size: 9pt; margin-bottom: 4pt; }
 .card blockquote { margin: 3pt 0; padding-left: 6pt; border-left: 2px solid #ccc; font-size: 9.5pt; }
 .share { font-size: 9pt; color: #333; } .status { font-size: 8.5pt; text-transform: uppercase; color: #777; }
+.unstable { color: #a00; font-weight: bold; }
+.copy { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; background: #f6f6f6; padding: 2pt 4pt;
+        margin-top: 4pt; white-space: pre-wrap; word-break: break-all; }
 .note { background: #f3f3f3; padding: 6pt; border-radius: 4px; font-size: 9.5pt; }
 """
 
@@ -490,59 +580,92 @@ def _quotes_of(group_themes: pd.DataFrame, theme: str, n: int = 5) -> list[str]:
     return quotes_of(group_themes.loc[base])[:n] if base in group_themes.index else []
 
 
-def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], state: Integration,
-                  palette: dict[str, str], group_labels: dict[str, str]) -> str:
-    """One printable page of theme cards; each row holds themes to discuss together."""
+def _card(state: Integration, t: str, palette: dict[str, str], group_labels: dict[str, str],
+          totals: dict[str, int], members: dict[str, set[str]]) -> str:
     gt = state.group_themes
+    group = state.group_of.get(t, "")
+    size = state._size(t)
+    share = size / totals[group] if totals.get(group) else 0
+    quotes = _quotes_of(gt, t)
+    base = t.split(".")[0]
+    row = gt.loc[base] if base in gt.index else {}
+    unstable = str(row.get("unstable", "")).lower() == "true"
+    caveat = str(row.get("caveat", "") or "")
+    caveat = "" if caveat == "nan" else caveat
+    pin = fingerprint(members[t]) if t in members else ""
+    label = state.labels.get(t, t)
+    line = f"{t}: {pin}   # {label}" if pin else f"{t}   # {label} (a part made by a split)"
+    first = quotes[0] if quotes else ""
+    return (f"<div class='card' style='--c:{palette.get(group, '#888')}'>"
+            f"<div class='status'>{html.escape(group_labels.get(group, group))} · {html.escape(t)}"
+            + (f" · fingerprint {pin}" if pin else "") + "</div>"
+            f"<h3>{html.escape(label)}"
+            + (" <span class='unstable'>unstable</span>" if unstable else "") + "</h3>"
+            f"<div class='kw'>{html.escape(', '.join(state.keywords.get(t, [])[:8]))}</div>"
+            f"<div class='share'>{size} segments · {share:.0%} of this group's talk</div>"
+            + (f"<div class='share'>{html.escape(caveat)}</div>" if caveat else "")
+            + "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in quotes[:5])
+            + f"<div class='copy' title='copy into based_on: of the workshop file'>{html.escape(line)}"
+            + (f"\n# {html.escape(first[:120])}" if first else "") + "</div></div>")
+
+
+def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], state: Integration,
+                  palette: dict[str, str], group_labels: dict[str, str], members: dict[str, set[str]]) -> str:
+    """One printable page of theme cards; each row holds themes to discuss together."""
     totals = {g: sum(1 for s, t in state.segment_theme.items() if state.group_of.get(t) == g) for g in group_labels}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{_PACK_CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1><div class='meta'>{html.escape(subtitle)}</div>",
              "<div class='note'>Each row shows themes from different participant groups that may belong together. "
              "Quotes are pseudonymised. Share = the theme's part of that group's participant talk (segments). "
-             "Decide together: merge, rename, split, drop, define, link, or place in the framework.</div>"]
+             "Decide together: merge, rename, split, drop, define, link, or place in the framework. The grey line "
+             "on each card is its entry for the <code>based_on:</code> block of the workshop file: it pins the "
+             "theme by fingerprint, so a rerun can check the decision still points at this content.</div>"]
     for k, themes in enumerate(candidate_sets, start=1):
         parts.append(f"<h2>Discussion {k}</h2><div class='row'>")
-        for t in themes:
-            group = state.group_of.get(t, "")
-            size = state._size(t)
-            share = size / totals[group] if totals.get(group) else 0
-            quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in _quotes_of(gt, t)[:5])
-            parts.append(
-                f"<div class='card' style='--c:{palette.get(group, '#888')}'>"
-                f"<div class='status'>{html.escape(group_labels.get(group, group))} · {html.escape(t)}</div>"
-                f"<h3>{html.escape(state.labels.get(t, t))}</h3>"
-                f"<div class='kw'>{html.escape(', '.join(state.keywords.get(t, [])[:8]))}</div>"
-                f"<div class='share'>{size} segments · {share:.0%} of this group's talk</div>{quotes}</div>")
+        parts += [_card(state, t, palette, group_labels, totals, members) for t in themes]
         parts.append("</div>")
     parts.append("</body></html>")
     return "".join(parts)
 
 
-def workshop_packs(group_themes, assignments, segments, embeddings, workshops: list[Workshop], group_ids,
-                   palette, group_labels, study_title: str, proposal_threshold: float = 0.55) -> dict[str, str]:
-    """A pack for each workshop, built from the state just before it; with no workshop files,
-    one pack for the first workshop built from the proposals."""
+def workshop_packs(result: IntegrationResult, palette: dict[str, str], group_labels: dict[str, str],
+                   study_title: str, workshops: list[Workshop],
+                   proposal_threshold: float = PROPOSAL_THRESHOLD) -> dict[str, str]:
+    """A pack for each recorded workshop, built from the state just before it, and one
+    for the next workshop (the integrated themes so far plus proposals for the rest)."""
+    titles = {w.name: (w.title, (f"{w.date} · " if w.date else "") + "Decisions recorded in " + w.path.name)
+              for w in workshops}
     packs = {}
-    state = Integration(group_themes, assignments, embeddings, segments)
-    for w in [*workshops, None]:
-        proposals = state.propose(proposal_threshold)
-        # themes already integrated are also on the table: one row per integrated theme
-        rows = [list(th.sources) for th in state.integrated.values() if not th.dropped] + proposals
-        name = w.name if w else f"workshop_{len(workshops) + 1}"
-        if w is None and workshops:
-            break
-        subtitle = (f"{w.date} · " if w and w.date else "") + (
-            "Decisions recorded in " + w.path.name if w else "Proposed alignment: no decisions recorded yet")
-        packs[name] = workshop_pack(f"{study_title} — {w.title if w else 'Workshop 1 (proposed)'}", subtitle,
-                                    rows, state, palette, group_labels)
-        if w is not None:
-            state.apply(w)
+    for name, state in result.before.items():
+        rows = [list(th.sources) for th in state.integrated.values() if not th.dropped] + state.propose(
+            proposal_threshold)
+        title, subtitle = titles.get(name, (f"Workshop {name.split('_')[-1]} (next)",
+                                            "Proposed alignment for the next workshop: no decisions recorded yet"))
+        packs[name] = workshop_pack(f"{study_title} — {title}", subtitle, rows, state, palette, group_labels,
+                                    result.members)
     return packs
 
 
-def write_workshop_packs(folder: Path, packs: dict[str, str]) -> list[Path]:
-    """Write each pack as ``<folder>/<name>.html`` (atomically); return the paths."""
-    from ._io import write_text_atomic
+def next_workshop_files(result: IntegrationResult, group_ids: list[str]) -> dict[str, str | pd.DataFrame]:
+    """The decision template and the member snapshot for the next workshop, named
+    ``workshop_N.template.yml`` and ``workshop_N.snapshot.csv``."""
+    state = result.before[f"workshop_{result.next_workshop}"]
+    on_table = sorted(t for t in state.group_of if t in result.members and t not in state.dropped)
+    snapshot = f"workshop_{result.next_workshop}.snapshot.csv"
+    return {f"workshop_{result.next_workshop}.template.yml":
+            decision_template(result.next_workshop, group_ids, state.group_themes, result.members, on_table, snapshot),
+            snapshot: snapshot_table(result.members, on_table)}
 
-    return [write_text_atomic(Path(folder) / f"{name}.html", page) for name, page in sorted(packs.items())]
+
+def write_workshop_packs(folder: Path, packs: dict[str, str], extra: dict | None = None) -> list[Path]:
+    """Write each pack as ``<folder>/<name>.html`` and the next workshop's template and
+    snapshot (atomically); return the paths."""
+    from ._io import write_csv_atomic, write_text_atomic
+
+    paths = [write_text_atomic(Path(folder) / f"{name}.html", page) for name, page in sorted(packs.items())]
+    for name, content in sorted((extra or {}).items()):
+        path = Path(folder) / name
+        paths.append(write_csv_atomic(content, path) if isinstance(content, pd.DataFrame)
+                     else write_text_atomic(path, content))
+    return paths
