@@ -18,7 +18,9 @@ STUDY      ?= data/study.yml
 SEED       ?= 20200
 # Read the study's name without Python so `make help` works before the venv exists;
 # helpers.study validates it properly before anything runs.
-STUDY_NAME := $(shell sed -n -E 's/^name:[[:space:]]*["'\'']?([A-Za-z0-9._-]+).*/\1/p' $(STUDY) 2>/dev/null | head -n1)
+# Only a whole value of letters, digits, '.', '_' and '-' that does not start with '.' is
+# taken: the name becomes a folder that `make clean` removes, so `../x` must never get here.
+STUDY_NAME := $(shell sed -n -E 's/^name:[[:space:]]*(["'\'']?)([A-Za-z0-9][A-Za-z0-9._-]*)\1[[:space:]]*(\#.*)?$$/\2/p' $(STUDY) 2>/dev/null | head -n1)
 OUTPUT_DIR ?= outputs/$(STUDY_NAME)
 OUT        := $(OUTPUT_DIR)
 NB_OUT     := $(OUT)/notebooks
@@ -47,6 +49,16 @@ COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLE
 # One papermill execution in a new kernel per stage; the runner adds the one-sentence
 # error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
+
+# Refuse, before anything is created, what Make cannot handle safely.
+ifneq ($(filter-out help venv clean-all lab test bench,$(or $(MAKECMDGOALS),help)),)
+ifeq ($(STUDY_NAME),)
+$(error $(STUDY): 'name:' must be letters, digits, '.', '_' or '-' (not starting with '.'); it names the output folder)
+endif
+ifneq ($(words $(OUTPUT_DIR)) $(words $(STUDY)),1 1)
+$(error OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces); choose a path without them)
+endif
+endif
 
 .PHONY: help all test lab clean clean-all verify bench venv rebase-workshops
 

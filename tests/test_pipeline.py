@@ -57,6 +57,42 @@ def test_failed_notebook_gives_its_sentence_and_leaves_no_finished_copy(tmp_path
     assert not executed.exists() and executed.with_suffix(".failed.ipynb").exists()
 
 
+def _finished_products(out):
+    """An output folder after a complete run: manifest, report and export in place."""
+    (out / "export").mkdir(parents=True)
+    (out / "export" / "study.qdpx").write_bytes(b"zip")
+    (out / "report.html").write_text("<html>old run</html>")
+    (out / "run_manifest.json").write_text(json.dumps({"status": "complete", "outputs": [{"path": "report.html"}]}))
+    (out / "group_themes.csv").write_text("a\n1\n")
+
+
+def test_a_failed_stage_leaves_no_previous_result_looking_current(tmp_path, make_study, capsys):
+    out = tmp_path / "out"
+    _finished_products(out)
+    nb = tmp_path / "05_x.ipynb"
+    _notebook(nb, "from helpers._io import UserError\nraise UserError('workshop_1.yml, decision 2: unknown id; fix it.')")
+    code = pipeline.main(["run", str(nb), str(out / "notebooks" / "05_x.ipynb"), str(make_study()), str(out), "1"])
+    assert code == 1
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["status"].startswith("failed at 05_x: workshop_1.yml, decision 2: unknown id")
+    assert manifest["outputs"] == []
+    assert not (out / "report.html").exists() and not (out / "export").exists()
+    assert (out / "group_themes.csv").exists()          # results of stages that did finish stay
+    assert capsys.readouterr().err.startswith("✗ 05_x failed: workshop_1.yml, decision 2")
+
+
+def test_a_stage_that_starts_withdraws_the_last_runs_report_until_the_run_completes(tmp_path, make_study):
+    out = tmp_path / "out"
+    _finished_products(out)
+    nb = tmp_path / "02_x.ipynb"
+    _notebook(nb, "x = 1")
+    assert pipeline.main(["run", str(nb), str(out / "notebooks" / "02_x.ipynb"), str(make_study()), str(out), "1"]) == 0
+    status = json.loads((out / "run_manifest.json").read_text())["status"]
+    assert status == "incomplete: the run that reran 02_x has not finished" and not (out / "report.html").exists()
+    pipeline.main(["manifest", str(make_study()), str(out)])
+    assert json.loads((out / "run_manifest.json").read_text())["status"] == "complete"
+
+
 def test_manifest_records_inputs_outputs_and_versions(make_study, tmp_path):
     study = load_study(make_study())
     out = tmp_path / "out"
@@ -150,3 +186,36 @@ def test_make_reruns_only_what_an_edit_touches(tmp_path):
     assert _stages_make_would_run(tmp_path, study, ROOT / "data" / "workshops" / "workshop_2.yml") == ["05", "06", "07"]
     transcript = sorted((ROOT / "data" / "transcripts").iterdir())[0]
     assert _stages_make_would_run(tmp_path, study, transcript) == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_an_interrupted_stage_prints_one_line_and_marks_the_run(tmp_path, make_study, monkeypatch, capsys):
+    out = tmp_path / "out"
+    _finished_products(out)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_notebook", interrupted)
+    code = pipeline.main(["run", str(tmp_path / "04_x.ipynb"), str(out / "notebooks" / "04_x.ipynb"),
+                          str(make_study()), str(out), "1"])
+    assert code == 130
+    assert capsys.readouterr().err == "✗ 04_x interrupted; `make all` resumes from this stage.\n"
+    assert json.loads((out / "run_manifest.json").read_text())["status"] == "interrupted during 04_x"
+
+
+@pytest.mark.parametrize("variables, message", [
+    (["OUTPUT_DIR=out put"], "OUTPUT_DIR and STUDY may not contain spaces"),
+    (["STUDY={evil}"], "'name:' must be letters, digits"),
+])
+def test_make_refuses_unsafe_paths_before_creating_anything(tmp_path, variables, message):
+    import subprocess
+
+    evil = tmp_path / "study.yml"
+    evil.write_text("name: ../../evil\n")
+    before = sorted(p.name for p in ROOT.iterdir())
+    for target in ("all", "clean"):
+        run = subprocess.run(["make", "--no-print-directory", target, *[v.format(evil=evil) for v in variables]],
+                             cwd=ROOT, capture_output=True, text=True,
+                             env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")})
+        assert run.returncode == 2 and message in run.stderr
+    assert sorted(p.name for p in ROOT.iterdir()) == before

@@ -255,6 +255,7 @@ def build_manifest(study: Study, output_dir: Path) -> dict:
             "parameters": meta.get("parameters", {}),
         })
     return {
+        "status": "complete",
         "study": study.name,
         "title": study.title,
         "inputs": [{"path": rel(p), "sha256": sha256(p), "bytes": p.stat().st_size} for p in study.inputs()],
@@ -296,6 +297,24 @@ def compare_manifests(published: dict, rerun: dict) -> list[str]:
 
 # --------------------------------------------------------------------------- command line
 
+#: What a finished run hands on: withdrawn as soon as any stage reruns, so a run that
+#: fails or is killed half-way never leaves a previous run's results looking current.
+FINAL_PRODUCTS = ("report.html", "export")
+
+
+def withdraw_final_products(output_dir: Path, status: str) -> None:
+    """Mark the output folder as not (yet) a finished run: the manifest says ``status``
+    and lists no outputs; the report and the export are removed (the last stage rebuilds
+    them)."""
+    import shutil
+
+    if (output_dir / MANIFEST).exists() or any((output_dir / name).exists() for name in FINAL_PRODUCTS):
+        for name in FINAL_PRODUCTS:
+            path = output_dir / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        write_text_atomic(output_dir / MANIFEST, json.dumps({"status": status, "outputs": []}, indent=2) + "\n")
+
+
 def _cli_run(args: list[str]) -> int:
     notebook, executed, study, output_dir, seed, *extra = args
     params = {"study": str(Path(study).resolve()), "output_dir": str(Path(output_dir).resolve()), "seed": int(seed)}
@@ -303,12 +322,19 @@ def _cli_run(args: list[str]) -> int:
         key, _, value = item.partition("=")
         params[key] = value
     name = Path(notebook).stem
+    out = Path(output_dir)
     print(f"▶ {name} …", flush=True)
+    withdraw_final_products(out, f"incomplete: the run that reran {name} has not finished")
     try:
         stats = run_notebook(Path(notebook), Path(executed), params)
     except UserError as exc:
+        withdraw_final_products(out, f"failed at {name}: {exc}")
         print(f"✗ {name} failed: {exc}", file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:
+        withdraw_final_products(out, f"interrupted during {name}")
+        print(f"✗ {name} interrupted; `make all` resumes from this stage.", file=sys.stderr, flush=True)
+        return 130
     print(f"✓ {name} in {stats['wall_seconds']:.1f} s (peak memory {stats['peak_mb']:.0f} MB)", flush=True)
     return 0
 
