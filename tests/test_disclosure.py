@@ -57,10 +57,12 @@ def make_study(tmp_path, fg01: str = FG01, allow=(), places=("St Elsewhere",), r
             participant_group: patients_carers
             transcript: FG01.txt
             facilitators: [Facilitator]
+            speakers: [Margaret, Brian]
           - id: FG02
             participant_group: students
             transcript: FG02.txt
             facilitators: [Lecturer]
+            speakers: [Ellie, Kofi]
         disclosure:
           allow: {allow_yaml}
           places: {places_yaml}

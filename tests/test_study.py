@@ -2,6 +2,7 @@
 
 import pytest
 
+from helpers._io import UserError
 from helpers.study import StudyError, load_study, main, make_deps
 from helpers.transcripts import read_study_turns
 
@@ -43,7 +44,7 @@ participant_groups:
   - {id: staff, label: Staff}
   - {id: carers, label: Carers}
 focus_groups:
-  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator]}
+  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator], speakers: [Anna, Ben]}
 """)
     with pytest.raises(StudyError, match="group 'carers' has no focus group"):
         load_study(path)
@@ -60,8 +61,10 @@ def test_facilitator_label_must_occur_in_its_transcript(make_study):
     path = make_study()
     path.write_text(path.read_text().replace("transcript: FG02.txt, facilitators: [Facilitator]",
                                              "transcript: FG02.txt, facilitators: [Facilitatr]"))
-    with pytest.raises(StudyError, match="'Facilitatr' never speaks in FG02.txt"):
+    with pytest.raises(UserError) as err:
         read_study_turns(load_study(path))
+    assert str(err.value).startswith(f"{path.parent / 'FG02.txt'}, line 1: the label 'Facilitator' ")
+    assert "has 'Facilitatr' instead, a label that never speaks here" in str(err.value)
 
 
 def test_turns_are_scoped_and_roles_assigned(make_study):
