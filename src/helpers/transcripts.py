@@ -1086,8 +1086,8 @@ def _check_labels(source: _Source, turns: list[_Turn], declared: DeclaredSpeaker
         close = _closest(turn.speaker, known if declared.listed else declared.facilitators)
         if close is not None:
             lines = [str(t.line) for t in turns if t.speaker == turn.speaker]
-            more = f" (also {turn.unit}s {', '.join(lines[1:6])}{'…' if len(lines) > 6 else ''})" \
-                if len(lines) > 1 else ""
+            more = (f" (also {turn.unit}{'s' * (len(lines) > 2)} {', '.join(lines[1:6])}"
+                    f"{'…' if len(lines) > 6 else ''})") if len(lines) > 1 else ""
             if close not in counts:  # the declared spelling is never used: study.yml is off
                 raise _error(source.label, f"the label '{turn.speaker}'{more} is not declared in "
                              f"{declared.where}, which has '{close}' instead, a label that never "
