@@ -172,3 +172,15 @@ def test_bundled_and_fixture_studies_pass_the_label_check():
     for study_file in (ROOT / "data" / "study.yml", ROOT / "tests" / "fixtures" / "small_study" / "study.yml"):
         ingested = ingest_study(load_study(study_file))
         assert len(ingested.utterances) and set(ingested.utterances["role"]) == {"facilitator", "participant"}
+
+
+def test_ingest_warnings_name_transcripts_relative_to_the_study(make_study):
+    from helpers.transcripts import INGEST_WARNING_COLUMNS, ingest_study
+
+    path = make_study()
+    (path.parent / "FG03.txt").write_bytes("Facilitator: Où?\nDev: Café.\n".encode("cp1252"))
+    warnings = ingest_study(load_study(path)).warnings
+    assert list(warnings.columns) == INGEST_WARNING_COLUMNS
+    row = warnings.iloc[0]
+    assert (row["focus_group"], row["source"], row["kind"]) == ("FG03", "FG03.txt", "encoding")
+    assert row["message"].startswith("FG03.txt: the file is not UTF-8") and str(path.parent) not in row["message"]

@@ -13,8 +13,10 @@ Supported layouts, in the order they are checked (see ``SUPPORTED_FORMATS``):
 - ``docx``   Word: ``Speaker: text`` paragraphs, bold speaker names, or a two-column table.
 - ``xlsx``   Excel, first sheet, with ``speaker`` and ``text`` columns (optional ``start``).
 - ``csv``/``tsv``  the same columns in a comma, semicolon or tab separated file.
-- ``webvtt`` Teams (``<v Name>text</v>``) or Zoom (``Name: text``) captions.
-- ``srt``    subtitles with ``Name: text`` payloads.
+- ``webvtt`` Teams (``<v Name>text</v>``) or Zoom (``Name: text``) captions, read with
+  webvtt-py.
+- ``srt``    subtitles with ``Name: text`` payloads, cue numbers optional (any file with
+  timing lines and no WEBVTT header), read with the ``srt`` package.
 - ``otter``  Otter.ai text export (``Name  0:03`` headings above the text).
 - ``typed``  a ``Name:`` line on its own above the turn's text.
 - ``plain``  ``Name: text`` lines, with unlabelled lines continuing the turn.
@@ -42,9 +44,15 @@ from ._io import UserError
 __all__ = [
     "ANNOTATION_RE",
     "COLUMNS",
+    "INGEST_WARNING_COLUMNS",
     "SUPPORTED_FORMATS",
+    "WARNING_COLUMNS",
+    "DeclaredSpeakers",
+    "Ingested",
     "TranscriptError",
     "detect_format",
+    "ingest_study",
+    "read_study_turns",
     "read_transcript",
     "strip_annotations",
 ]
@@ -1208,11 +1216,15 @@ def ingest_study(study) -> Ingested:
         turns.insert(1, "participant_group", fg.participant_group)
         turns["role"] = [FACILITATOR if s in fg.facilitators else PARTICIPANT for s in turns["speaker"]]
         turns["speaker_type"] = [fg.speaker_types.get(s, "") for s in turns["speaker"]]
-        turns["source"] = str(fg.transcript.relative_to(study.root)) if fg.transcript.is_relative_to(study.root) \
+        relative = str(fg.transcript.relative_to(study.root)) if fg.transcript.is_relative_to(study.root) \
             else str(fg.transcript)
+        turns["source"] = relative
         turns["format"] = turns.attrs.get("format", "")
-        found = [dict(w, focus_group=fg.id) for w in turns.attrs.get("warnings", [])]
-        found += _study_level_warnings(fg, turns, str(fg.transcript), PARTICIPANT)
+        # Named as in utterances (relative to study.yml), so the file is the same on any machine.
+        found = [dict(w, focus_group=fg.id, source=relative,
+                      message=w["message"].replace(w["source"], relative, 1))
+                 for w in turns.attrs.get("warnings", [])]
+        found += _study_level_warnings(fg, turns, relative, PARTICIPANT)
         warnings += found
         frames.append(turns)
     out = pd.concat(frames, ignore_index=True)[UTTERANCE_COLUMNS]
