@@ -31,9 +31,12 @@ participant_groups:
   - {id: patients, label: Patients}
   - {id: students, label: Students}
 focus_groups:
-  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator]}
-  - {id: FG02, participant_group: patients, transcript: FG02.txt, facilitators: [Facilitator]}
-  - {id: FG03, participant_group: students, transcript: FG03.txt, facilitators: [Facilitator]}
+  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator],
+     speakers: [Anna, Ben]}
+  - {id: FG02, participant_group: patients, transcript: FG02.txt, facilitators: [Facilitator],
+     speakers: [Cath]}
+  - {id: FG03, participant_group: students, transcript: FG03.txt, facilitators: [Facilitator],
+     speakers: [Dev]}
 """
         path = tmp_path / "study.yml"
         path.write_text("name: tiny\ntitle: Tiny study\n" + body + extra, encoding="utf-8")

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.describe import add_word_counts, gini, plot_talk_share, speaker_share, talk_share  # noqa: E402
+from helpers.describe import add_word_counts, gini, plot_talk_share, speaker_share, talk_gaps, talk_share  # noqa: E402
 
 # (focus_group, participant_group, speaker, role, text); words are counted without annotations
 TURNS = [
@@ -189,3 +189,24 @@ def test_plot_talk_share_has_one_bar_row_per_focus_group(utterances):
         assert legend == ["Therapeutic radiographers", "Patients and carers", "Facilitator"]
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------- talk gaps
+
+def test_talk_gaps_say_which_groups_have_no_participant_talk(utterances):
+    assert talk_gaps(utterances).empty
+    silent = utterances.copy()
+    # FG02 (the only patients_carers group) keeps only its facilitator; FG03 too.
+    silent = silent[~((silent["focus_group"].isin(["FG02", "FG03"])) & (silent["role"] == "participant"))]
+    gaps = talk_gaps(silent.reset_index(drop=True))
+    assert gaps.to_dict("records") == [
+        {"level": "focus_group", "id": "FG02", "participant_group": "patients_carers",
+         "note": "FG02: no participant talk (1 facilitator turn); adds nothing to the themes"},
+        {"level": "focus_group", "id": "FG03", "participant_group": "radiographers",
+         "note": "FG03: no participant talk (1 facilitator turn); adds nothing to the themes"},
+        {"level": "participant_group", "id": "patients_carers", "participant_group": "patients_carers",
+         "note": "patients_carers: no participant talk; no themes"},
+    ]
+    # talk_share still describes the silent group rather than failing on it
+    summary = talk_share(silent.reset_index(drop=True))
+    assert summary.set_index("id").loc["patients_carers", "n_participants"] == 0

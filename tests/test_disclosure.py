@@ -16,6 +16,8 @@ from helpers.disclosure import exports_allowed, find_disclosures, nhs_number_val
 from helpers.study import load_study
 from helpers.transcripts import read_study_turns
 
+from conftest import ROOT
+
 FG01 = """\
 Facilitator: Welcome. You can email me at helen.jones@example.org or ring 07700 900111, and Sarah takes notes.
 Margaret: Thank you. Brian and I came together on the bus.
@@ -57,10 +59,12 @@ def make_study(tmp_path, fg01: str = FG01, allow=(), places=("St Elsewhere",), r
             participant_group: patients_carers
             transcript: FG01.txt
             facilitators: [Facilitator]
+            speakers: [Margaret, Brian]
           - id: FG02
             participant_group: students
             transcript: FG02.txt
             facilitators: [Lecturer]
+            speakers: [Ellie, Kofi]
         disclosure:
           allow: {allow_yaml}
           places: {places_yaml}
@@ -115,8 +119,8 @@ def test_disclosure_table_columns(tmp_path):
 
 def test_flags_email_phone_and_nhs_number(tmp_path):
     found, _, _ = disclosures(tmp_path)
-    assert matches(found, "email address") == ["marg.r@example.com"]
-    assert sorted(matches(found, "phone number")) == ["01632 960123", "07700 900456"]
+    assert matches(found, "email address") == ["helen.jones@example.org", "marg.r@example.com"]
+    assert sorted(matches(found, "phone number")) == ["01632 960123", "07700 900111", "07700 900456"]
     assert matches(found, "NHS number") == ["943 476 5919"]
 
 
@@ -149,13 +153,13 @@ def test_does_not_flag_speaker_pseudonyms(tmp_path):
     assert found[found["match"].str.contains("Margaret|Brian")].empty
 
 
-def test_does_not_flag_facilitator_turns(tmp_path):
-    found, utterances, _ = disclosures(tmp_path)
-    assert set(found["speaker"]) <= {"Margaret", "Brian", "Ellie", "Kofi"}
-    assert 1 not in found.loc[found["focus_group"] == "FG01", "turn"].tolist()   # turn 1 is the facilitator's
-    assert "helen.jones@example.org" not in found["match"].tolist()
-    assert "07700 900111" not in found["match"].tolist()
-    assert "Sarah" not in found["match"].tolist()
+def test_flags_facilitator_turns_too(tmp_path):
+    """The export carries whole transcripts, so the facilitator's words are checked too."""
+    found, _, _ = disclosures(tmp_path)
+    facilitator = found[found["speaker"] == "Facilitator"]
+    assert facilitator["turn"].tolist() and set(facilitator["turn"]) == {1}
+    assert {"helen.jones@example.org", "07700 900111", "Sarah"} <= set(facilitator["match"])
+    assert set(facilitator["status"]) == {"unresolved"}
 
 
 def test_clean_turns_are_not_flagged(tmp_path):
@@ -236,3 +240,90 @@ def test_flags_london_and_city_phone_numbers(tmp_path):
 def test_flags_year_of_birth_said_as_born_in(tmp_path):
     found, _, _ = disclosures(tmp_path, fg01=GAPS)
     assert any("1948" in m for m in matches(found, "date of birth"))
+
+
+# --------------------------------------------------------------------------- measured on planted identifiers
+
+PLANTED = ROOT / "tests" / "fixtures" / "disclosure"
+FIGURES_DOC = ROOT / "docs" / "disclosure_check.md"
+#: The invented details data/README.md says were planted in the bundled study on purpose.
+BUNDLED_PLANTS = {"philippa", "rowan ward", "maureen", "heron ward", "gemma", "bluebell ward", "janine",
+                  "larch ward", "suzanne"}
+
+
+def _overlaps(found_match: str, planted_text: str) -> bool:
+    a, b = found_match.lower(), planted_text.lower()
+    return a in b or b in a
+
+
+def measure_planted() -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """Per kind (found, planted) on the planted-identifier file, and the detections that
+    match no planted identifier (false positives)."""
+    study = load_study(PLANTED / "study.yml")
+    found = find_disclosures(read_study_turns(study), study)
+    planted = pd.read_csv(PLANTED / "planted.csv")
+    recall: dict[str, tuple[int, int]] = {}
+    for kind, items in planted.groupby("kind", sort=True):
+        hits = sum(any(_overlaps(m, p.text) for m in found.loc[(found["line"] == p.line) & (found["kind"] == kind),
+                                                                  "match"]) for p in items.itertuples())
+        recall[kind] = (hits, len(items))
+    false = [f"{r.match} (line {r.line})" for r in found.itertuples()
+             if not any(_overlaps(r.match, p.text) for p in planted[planted["line"] == r.line].itertuples())]
+    return recall, false
+
+
+def measure_bundled() -> tuple[int, list[str]]:
+    """Candidates on the bundled study, and those that are not its deliberate plants."""
+    study = load_study(ROOT / "data" / "study.yml")
+    found = find_disclosures(read_study_turns(study), study)
+    return len(found), sorted({m for m in found["match"] if m.lower() not in BUNDLED_PLANTS})
+
+
+def _doc_row(label: str) -> list[str]:
+    rows = [line for line in FIGURES_DOC.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {label} |")]
+    assert len(rows) == 1, f"docs/disclosure_check.md has no single row for {label}"
+    return [cell.strip() for cell in rows[0].strip("|").split("|")][1:]
+
+
+def test_planted_identifiers_are_all_found_and_the_documented_figures_hold():
+    recall, false = measure_planted()
+    assert set(recall) == {"NHS number", "phone number", "UK postcode", "street address", "personal name"}
+    for kind, (hits, planted) in recall.items():
+        assert _doc_row(kind) == [str(planted), str(hits), f"{hits / planted:.0%}"]
+        assert hits == planted, f"missed a planted {kind}"
+    assert _doc_row("false positives in the planted file") == [str(len(false)), "; ".join(false)]
+    assert false == ["Star Trek (line 15)"]   # the decoy line; "twenty minutes down the road" is not an address
+
+
+def test_false_positives_on_the_bundled_study_are_documented_and_allowed():
+    total, extra = measure_bundled()
+    assert _doc_row("candidates in the bundled study") == [str(total), ""]
+    assert _doc_row("false positives in the bundled study") == [str(len(extra)), "; ".join(extra)]
+    study = load_study(ROOT / "data" / "study.yml")
+    found = find_disclosures(read_study_turns(study), study)
+    assert exports_allowed(found, study)[0], "the bundled study must export: review and allow its candidates"
+
+
+def test_facilitator_disclosure_blocks_the_export(tmp_path):
+    """The reviewer's case: identifying details appended to an Interviewer line."""
+    text = (PLANTED / "FG01_planted.txt").read_text(encoding="utf-8").splitlines()[0]
+    found, _, study = disclosures(tmp_path, fg01=text.replace("Interviewer:", "Facilitator:") + "\nMargaret: Yes.\n")
+    flagged = found[found["speaker"] == "Facilitator"]
+    assert {"943 476 5919", "07700 900123", "LS6 2QT"} <= set(flagged["match"])
+    assert any("Margaret Thompson" in m for m in flagged["match"])
+    assert exports_allowed(found, study)[0] is False
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), [
+    ("We live at sw1a 1aa now.", "UK postcode", ["sw1a 1aa"]),
+    ("Post it to m1 1ae please.", "UK postcode", ["m1 1ae"]),
+    ("It was 14 Acacia Road.", "street address", ["14 Acacia Road"]),
+    ("It was five minutes down the road, 20 minutes up the road.", "street address", []),
+    ("Adaeze Okonkwo sat with me.", "personal name", ["Adaeze Okonkwo"]),
+    ("On Monday in March the NHS Trust said so.", "personal name", []),
+    ("Ring +44 7700 900123 or 0113-496-0000.", "phone number", ["+44 7700 900123", "0113-496-0000"]),
+    ("It was 12 345 678 people.", "phone number", []),
+])
+def test_patterns(tmp_path, text, kind, expected):
+    found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\nMargaret: {text}\n")
+    assert matches(found, kind) == expected

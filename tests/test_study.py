@@ -1,7 +1,10 @@
 """study.yml: what a researcher edits, and the one-sentence errors they get."""
 
+from pathlib import Path
+
 import pytest
 
+from helpers._io import UserError
 from helpers.study import StudyError, load_study, main, make_deps
 from helpers.transcripts import read_study_turns
 
@@ -43,7 +46,7 @@ participant_groups:
   - {id: staff, label: Staff}
   - {id: carers, label: Carers}
 focus_groups:
-  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator]}
+  - {id: FG01, participant_group: staff, transcript: FG01.txt, facilitators: [Facilitator], speakers: [Anna, Ben]}
 """)
     with pytest.raises(StudyError, match="group 'carers' has no focus group"):
         load_study(path)
@@ -60,8 +63,10 @@ def test_facilitator_label_must_occur_in_its_transcript(make_study):
     path = make_study()
     path.write_text(path.read_text().replace("transcript: FG02.txt, facilitators: [Facilitator]",
                                              "transcript: FG02.txt, facilitators: [Facilitatr]"))
-    with pytest.raises(StudyError, match="'Facilitatr' never speaks in FG02.txt"):
+    with pytest.raises(UserError) as err:
         read_study_turns(load_study(path))
+    assert str(err.value).startswith(f"{path.parent / 'FG02.txt'}, line 1: the label 'Facilitator' ")
+    assert "has 'Facilitatr' instead, a label that never speaks here" in str(err.value)
 
 
 def test_turns_are_scoped_and_roles_assigned(make_study):
@@ -89,3 +94,93 @@ def test_design_table_lists_focus_groups_per_participant_group(make_study):
     assert table.to_dict("records") == [{"participant group": "Staff", "focus groups": "FG01"},
                                         {"participant group": "Patients", "focus groups": "FG02"},
                                         {"participant group": "Students", "focus groups": "FG03"}]
+
+
+# --------------------------------------------------------------------------- speakers and paths (issue 19)
+
+def test_speakers_are_required_or_explicitly_unlisted(make_study):
+    path = make_study()
+    path.write_text(path.read_text().replace(",\n     speakers: [Cath]", ""))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert "'focus_groups[1].speakers': is missing" in str(err.value) and "speakers: unlisted" in str(err.value)
+    path.write_text(path.read_text().replace("transcript: FG02.txt, facilitators: [Facilitator]",
+                                             "transcript: FG02.txt, facilitators: [Facilitator], speakers: unlisted"))
+    study = load_study(path)
+    assert [fg.speakers_listed for fg in study.focus_groups] == [True, False, True]
+
+
+def test_unlisted_speakers_are_listed_as_a_warning(make_study):
+    from helpers.transcripts import ingest_study
+
+    path = make_study()
+    path.write_text(path.read_text().replace("speakers: [Anna, Ben]", "speakers: unlisted"))
+    ingested = ingest_study(load_study(path))
+    rows = ingested.warnings[ingested.warnings["kind"] == "label"]
+    assert rows["focus_group"].tolist() == ["FG01"]
+    assert "these 2 labels were read as participants without a check: Anna, Ben" in rows["message"].iloc[0]
+
+
+def test_mistyped_facilitator_in_a_study_names_file_and_line(make_study):
+    path = make_study(transcripts={
+        "FG01.txt": "Facilitator: Hi.\nAnna: One.\nFacilitatr: Two?\nBen: Three.\n",
+        "FG02.txt": "Facilitator: Hi.\nCath: One.\n", "FG03.txt": "Facilitator: Hi.\nDev: One.\n"})
+    with pytest.raises(UserError) as err:
+        read_study_turns(load_study(path))
+    assert str(err.value).startswith(f"{path.parent / 'FG01.txt'}, line 3: the label 'Facilitatr' is not declared "
+                                     "in focus group FG01")
+    assert "did you mean 'Facilitator'?" in str(err.value)
+
+
+def test_focus_group_with_only_facilitator_talk_is_warned(make_study):
+    from helpers.transcripts import ingest_study
+
+    path = make_study(transcripts={
+        "FG01.txt": "Facilitator: Hi.\nAnna: One.\n", "FG02.txt": "Facilitator: Hello? Anyone?\n",
+        "FG03.txt": "Facilitator: Hi.\nDev: One.\n"})
+    warnings = ingest_study(load_study(path)).warnings
+    row = warnings[warnings["kind"] == "no participant talk"]
+    assert row["focus_group"].tolist() == ["FG02"] and "FG02 has no participant talk" in row["message"].iloc[0]
+
+
+@pytest.mark.parametrize("key, value", [("transcript: FG02.txt", "transcript: ../../../../etc/passwd"),
+                                        ("transcript: FG02.txt", "transcript: /etc/passwd")])
+def test_transcript_outside_the_study_folder_is_refused_unless_allowed(make_study, key, value):
+    path = make_study()
+    path.write_text(path.read_text().replace(key, value))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, key 'focus_groups[1].transcript': ")
+    assert "leads outside the study's folder" in message and "allow_paths_outside_study: true" in message
+    assert message.count(". ") == 0
+    path.write_text(path.read_text() + "allow_paths_outside_study: true\n")
+    assert load_study(path).focus_groups[1].transcript == Path(path.parent / value.split(": ")[1])
+
+
+def test_transcript_in_a_subfolder_is_fine(make_study):
+    path = make_study()
+    (path.parent / "private").mkdir()
+    (path.parent / "FG02.txt").rename(path.parent / "private" / "FG02.txt")
+    path.write_text(path.read_text().replace("transcript: FG02.txt", "transcript: private/../private/FG02.txt"))
+    assert load_study(path).focus_groups[1].transcript.is_file()
+
+
+def test_bundled_and_fixture_studies_pass_the_label_check():
+    from helpers.transcripts import ingest_study
+
+    for study_file in (ROOT / "data" / "study.yml", ROOT / "tests" / "fixtures" / "small_study" / "study.yml"):
+        ingested = ingest_study(load_study(study_file))
+        assert len(ingested.utterances) and set(ingested.utterances["role"]) == {"facilitator", "participant"}
+
+
+def test_ingest_warnings_name_transcripts_relative_to_the_study(make_study):
+    from helpers.transcripts import INGEST_WARNING_COLUMNS, ingest_study
+
+    path = make_study()
+    (path.parent / "FG03.txt").write_bytes("Facilitator: Où?\nDev: Café.\n".encode("cp1252"))
+    warnings = ingest_study(load_study(path)).warnings
+    assert list(warnings.columns) == INGEST_WARNING_COLUMNS
+    row = warnings.iloc[0]
+    assert (row["focus_group"], row["source"], row["kind"]) == ("FG03", "FG03.txt", "encoding")
+    assert row["message"].startswith("FG03.txt: the file is not UTF-8") and str(path.parent) not in row["message"]

@@ -477,3 +477,138 @@ def test_annotation_pattern_finds_each_annotation():
     found = [m.group(0) for m in ANNOTATION_RE.finditer(
         "[laughs] a (pause) b [inaudible 00:12:01] c (LAUGHS) d (the mask)")]
     assert found == ["[laughs]", "(pause)", "[inaudible 00:12:01]", "(LAUGHS)"]
+
+
+# --------------------------------------------------------------------------------------
+# Faithful reading of traps a reviewer found (issue 19)
+# --------------------------------------------------------------------------------------
+
+def warnings_of(df: pd.DataFrame, kind: str) -> list[dict]:
+    return [w for w in df.attrs["warnings"] if w["kind"] == kind]
+
+
+def test_srt_without_cue_numbers_is_srt(tmp_path):
+    path = write(tmp_path, "t.txt", "00:00:04,428 --> 00:00:13,354\nFacilitator: Welcome.\n\n"
+                 "00:00:14,000 --> 00:00:16,000\nJoan: Thanks.\n\n"
+                 "00:00:16,500 --> 00:00:18,000\nFacilitator: Go on.\n")
+    df = read_transcript(path)
+    assert df.attrs["format"] == "srt"
+    assert df["speaker"].tolist() == ["Facilitator", "Joan", "Facilitator"]
+    assert not df["text"].str.contains("-->").any()
+    assert df["line"].tolist() == [2, 5, 8]
+    assert starts(df) == pytest.approx([4.428, 14.0, 16.5])
+
+
+def test_vtt_with_a_blank_line_missing_keeps_the_next_cue_apart(tmp_path):
+    path = write(tmp_path, "c.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ann>Hello there.</v>\n"
+                 "00:00:03.000 --> 00:00:04.000\n<v Bob>Hi Ann.</v>\n")
+    df = read_transcript(path)
+    assert df["speaker"].tolist() == ["Ann", "Bob"]
+    assert df["text"].tolist() == ["Hello there.", "Hi Ann."]
+    assert df["line"].tolist() == [4, 6]
+    assert starts(df) == [1.0, 3.0]
+
+
+def test_srt_with_a_blank_line_missing_keeps_the_next_cue_apart(tmp_path):
+    path = write(tmp_path, "s.srt", "1\n00:00:01,000 --> 00:00:02,000\nAnn: Hello.\n"
+                 "2\n00:00:03,000 --> 00:00:04,000\nBob: Hi.\n")
+    df = read_transcript(path)
+    assert df["speaker"].tolist() == ["Ann", "Bob"]
+    assert df["text"].tolist() == ["Hello.", "Hi."]
+
+
+def test_vtt_text_outside_any_cue_is_an_error(tmp_path):
+    path = write(tmp_path, "c.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ann>Hello.</v>\n\n"
+                 "<v Bob>Lost words.</v>\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "line 6", "not inside a cue", "timing line")
+
+
+def test_vtt_backwards_and_overlapping_times_are_warned_naming_the_cue(tmp_path):
+    path = write(tmp_path, "c.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Ann>One.</v>\n\n"
+                 "01:59:59.000 --> 02:00:01.000\n<v Bob>Two.</v>\n\n"
+                 "00:00:06.000 --> 00:00:08.000\n<v Ann>Three.</v>\n\n"
+                 "00:00:07.000 --> 00:00:09.000\n<v Bob>Four.</v>\n")
+    df = read_transcript(path)
+    assert df["text"].tolist() == ["One.", "Two.", "Three.", "Four."]   # the file's order is kept
+    found = warnings_of(df, "timestamps")
+    assert [w["line"] for w in found] == [9, 12]
+    assert found[0]["message"].startswith(f"{path}, line 9: the cue starts at 00:00:06.000, earlier than the cue "
+                                          "above it (line 6, 01:59:59.000)")
+    assert "ends at 00:00:08.000" in found[1]["message"]
+
+
+def test_one_latin1_line_in_a_utf8_file_is_repaired_and_reported(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_bytes("Ann: Zoë said it’s fine.\n".encode("utf-8") + "Bob: It’s café time.\n".encode("cp1252")
+                     + "Ann: Naïve, perhaps.\n".encode("utf-8"))
+    df = read_transcript(path)
+    assert df["text"].tolist() == ["Zoë said it’s fine.", "It’s café time.", "Naïve, perhaps."]
+    found = warnings_of(df, "encoding")
+    assert [w["line"] for w in found] == [2]
+    assert found[0]["message"].startswith(f"{path}, line 2: this line is not UTF-8")
+    assert "Windows-1252" in found[0]["message"] and "save the file as UTF-8" in found[0]["message"]
+
+
+def test_massive_repetition_is_warned_with_the_counts(tmp_path):
+    body = "".join(f"Ann: Point {i % 3}.\nBob: Yes {i % 2}.\n" for i in range(40))
+    df = read_transcript(write(tmp_path, "dup.txt", body))
+    found = warnings_of(df, "repetition")
+    assert len(found) == 1 and "80 turns hold only 5 distinct texts" in found[0]["message"]
+    assert not warnings_of(read("plain.txt"), "repetition")
+
+
+# --------------------------------------------------------------------------------------
+# Labels checked against study.yml
+# --------------------------------------------------------------------------------------
+
+from helpers.transcripts import DeclaredSpeakers  # noqa: E402
+
+DECLARED = DeclaredSpeakers(("Interviewer",), ("Morag", "Jude"), True, "focus group FG03 of study.yml")
+
+
+def test_mistyped_facilitator_label_stops_with_did_you_mean(tmp_path):
+    path = write(tmp_path, "t.txt", "Interviewer: Hello.\nMorag: Hi.\nInterviwer: And you?\nJude: Me too.\n"
+                 "Interviwer: Thanks.\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path, DECLARED)
+    assert str(caught.value) == (
+        f"{path}, line 3: the label 'Interviwer' (also line 5) is not declared in focus group FG03 of "
+        "study.yml (did you mean 'Interviewer'?); correct the label in the transcript, or declare it in "
+        "study.yml if it is another person.")
+
+
+def test_word_colon_continuation_is_text_not_a_speaker(tmp_path):
+    path = write(tmp_path, "t.txt", "Interviewer: Tell me.\nMorag: It was hard.\n"
+                 "Radiotherapy: it is a lonely place.\nJude: Yes.\n")
+    df = read_transcript(path, DECLARED)
+    assert df["speaker"].tolist() == ["Interviewer", "Morag", "Jude"]
+    assert df.loc[1, "text"] == "It was hard. Radiotherapy: it is a lonely place."
+    found = warnings_of(df, "label")
+    assert [w["line"] for w in found] == [3] and "read as part of Morag's turn" in found[0]["message"]
+
+
+def test_undeclared_speaker_who_recurs_stops_the_run(tmp_path):
+    path = write(tmp_path, "t.txt", "Interviewer: Tell me.\nPriya: One.\nMorag: Two.\nPriya: Three.\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path, DECLARED)
+    assert_message(caught.value, path, "line 2", "'Priya' speaks here but is not declared",
+                   "add the label under the focus group's speakers")
+
+
+def test_undeclared_voice_tag_stops_the_run(tmp_path):
+    path = write(tmp_path, "c.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Interviewer>Hi.</v>\n\n"
+                 "00:00:03.000 --> 00:00:04.000\n<v Stranger>Hello.</v>\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path, DECLARED)
+    assert_message(caught.value, path, "line 7", "'Stranger' speaks here but is not declared")
+
+
+def test_unlisted_speakers_are_read_but_a_mistyped_facilitator_still_stops(tmp_path):
+    unlisted = DeclaredSpeakers(("Interviewer",), (), False, "focus group FG03 of study.yml")
+    path = write(tmp_path, "t.txt", "Interviewer: Tell me.\nPriya: One.\nMorag: Two.\n")
+    assert read_transcript(path, unlisted)["speaker"].tolist() == ["Interviewer", "Priya", "Morag"]
+    path = write(tmp_path, "u.txt", "Interviewer: Tell me.\nPriya: One.\nINTERVIEWER: Two?\n")
+    with pytest.raises(TranscriptError, match="did you mean 'Interviewer'"):
+        read_transcript(path, unlisted)

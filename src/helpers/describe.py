@@ -79,6 +79,33 @@ def talk_share(utterances: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TALK_GAP_COLUMNS = ["level", "id", "participant_group", "note"]
+
+
+def talk_gaps(utterances: pd.DataFrame) -> pd.DataFrame:
+    """Focus groups and whole participant groups with no participant talk, said in words.
+
+    Facilitators' questions are not data, so such a group contributes no segments and no
+    themes; a reader of the report would otherwise see it only by its absence. One row per
+    gap (``talk_gaps.csv``): level (``focus_group`` / ``participant_group``), id,
+    participant_group and a note such as "students: no participant talk; no themes".
+    """
+    spoke = utterances["role"] == "participant"
+    rows = []
+    for fg, turns in utterances.groupby("focus_group", sort=True):
+        if not spoke[turns.index].any():
+            group = turns["participant_group"].iloc[0]
+            rows.append({"level": "focus_group", "id": fg, "participant_group": group,
+                         "note": f"{fg}: no participant talk ({len(turns)} facilitator "
+                                 f"turn{'s' * (len(turns) != 1)}); "
+                                 "adds nothing to the themes"})
+    for group, turns in utterances.groupby("participant_group", sort=False):
+        if not spoke[turns.index].any():
+            rows.append({"level": "participant_group", "id": group, "participant_group": group,
+                         "note": f"{group}: no participant talk; no themes"})
+    return pd.DataFrame(rows, columns=TALK_GAP_COLUMNS)
+
+
 def plot_talk_share(speakers: pd.DataFrame, labels: dict[str, str], palette: dict[str, str]):
     """Horizontal bars, one per focus group: each participant's share of the words,
     largest first, with the facilitator's share in grey at the end."""

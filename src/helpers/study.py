@@ -12,6 +12,7 @@ Run as a module it prints what the Makefile needs::
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import textwrap
@@ -49,6 +50,9 @@ class FocusGroup:
     #: participant label -> a type recorded by the study (e.g. patient / carer)
     speaker_types: dict = field(default_factory=dict, hash=False, compare=False)
     date: str | None = None
+    #: False when study.yml says ``speakers: unlisted``: labels cannot be checked, so
+    #: every label that is not a facilitator is read as a participant (with a warning)
+    speakers_listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class Study:
     workshops: tuple[Path, ...]
     disclosure: Disclosure
     synthetic: bool = False
+    #: study.yml's ``allow_paths_outside_study: true``: transcripts and workshop files
+    #: may live outside the study's folder
+    allow_paths_outside_study: bool = False
 
     @property
     def root(self) -> Path:
@@ -137,6 +144,9 @@ def load_study(path: str | Path) -> Study:
         groups.append(ParticipantGroup(gid, str(g.get("label") or gid)))
     known = {g.id for g in groups}
 
+    outside_ok = raw.get("allow_paths_outside_study", False)
+    if not isinstance(outside_ok, bool):
+        raise _fail(path, "allow_paths_outside_study", "should be true or false", "fix its value")
     fgs_raw = _require(raw, "focus_groups", "", path, list)
     fgs: list[FocusGroup] = []
     for i, f in enumerate(fgs_raw):
@@ -152,7 +162,8 @@ def load_study(path: str | Path) -> Study:
         if pg not in known:
             raise _fail(path, f"{where}participant_group", f"'{pg}' is not one of the participant groups ({', '.join(sorted(known))})",
                         "add it under participant_groups or correct the spelling")
-        transcript = path.parent / str(_require(f, "transcript", where, path))
+        transcript = _inside_study(path, f"{where}transcript", str(_require(f, "transcript", where, path)),
+                                   outside_ok)
         if not transcript.is_file():
             raise _fail(path, f"{where}transcript", f"{transcript} does not exist",
                         "check the path, which is relative to the study file")
@@ -161,12 +172,10 @@ def load_study(path: str | Path) -> Study:
             facilitators = [facilitators]
         if not isinstance(facilitators, list):
             raise _fail(path, f"{where}facilitators", "should be a list of speaker labels", "write facilitators: [Label, ...]")
-        speakers = f.get("speakers") or {}
-        if not isinstance(speakers, dict):
-            raise _fail(path, f"{where}speakers", "should map speaker labels to a type", "write e.g. 'Margaret: patient'")
-        fgs.append(FocusGroup(fid, pg, transcript, tuple(str(x) for x in facilitators),
-                              {str(k): str(v) for k, v in speakers.items()},
-                              str(f["date"]) if f.get("date") else None))
+        facilitators = tuple(str(x) for x in facilitators)
+        speaker_types, listed = _speakers(path, where, f, facilitators)
+        fgs.append(FocusGroup(fid, pg, transcript, facilitators, speaker_types,
+                              str(f["date"]) if f.get("date") else None, speakers_listed=listed))
 
     for g in groups:
         if not any(fg.participant_group == g.id for fg in fgs):
@@ -178,7 +187,7 @@ def load_study(path: str | Path) -> Study:
         raise _fail(path, "workshops", "should be a list of workshop files", "write '- workshops/workshop_1.yml'")
     workshops = []
     for i, w in enumerate(workshops_raw):
-        wpath = path.parent / str(w)
+        wpath = _inside_study(path, f"workshops[{i}]", str(w), outside_ok)
         if not wpath.is_file():
             raise _fail(path, f"workshops[{i}]", f"{wpath} does not exist",
                         "check the path (relative to the study file) or remove the entry")
@@ -197,7 +206,55 @@ def load_study(path: str | Path) -> Study:
     )
     return Study(path=path, name=name, title=title, participant_groups=tuple(groups),
                  focus_groups=tuple(fgs), workshops=tuple(workshops), disclosure=disclosure,
-                 synthetic=bool(raw.get("synthetic", False)))
+                 synthetic=bool(raw.get("synthetic", False)), allow_paths_outside_study=outside_ok)
+
+
+#: The value of a focus group's ``speakers`` that says its participants are not listed.
+UNLISTED = "unlisted"
+
+
+def _speakers(path: Path, where: str, entry: dict, facilitators: tuple[str, ...]) -> tuple[dict, bool]:
+    """A focus group's declared participants (label -> type) and whether they are listed.
+
+    Listing them is what lets ingestion check every label in the transcript (a typo such
+    as 'Interviwer' would otherwise turn a facilitator into a participant), so the key is
+    required; ``speakers: unlisted`` is the explicit way to say the study cannot list them.
+    """
+    key = f"{where}speakers"
+    if "speakers" not in entry or entry["speakers"] in (None, "", [], {}):
+        raise _fail(path, key, "is missing",
+                    "list the participants' labels exactly as the transcript writes them (e.g. 'Margaret: patient'), "
+                    f"or write 'speakers: {UNLISTED}' to read every label that is not a facilitator as a participant")
+    speakers = entry["speakers"]
+    if speakers == UNLISTED:
+        return {}, False
+    if isinstance(speakers, list):
+        speakers = {label: "" for label in speakers}
+    if not isinstance(speakers, dict):
+        raise _fail(path, key, f"'{speakers}' is neither a list of labels nor '{UNLISTED}'",
+                    "write e.g. 'Margaret: patient' under it, or a list [Margaret, Alan]")
+    types = {str(k): "" if v is None else str(v) for k, v in speakers.items()}
+    both = sorted(set(types) & set(facilitators))
+    if both:
+        raise _fail(path, key, f"'{both[0]}' is listed both as a speaker and as a facilitator",
+                    "keep it in one of the two lists")
+    return types, True
+
+
+def _inside_study(path: Path, key: str, value: str, outside_ok: bool) -> Path:
+    """``value`` relative to the study file; refused when it leaves the study's folder
+    (``../../etc/passwd``) unless the study sets ``allow_paths_outside_study: true``.
+
+    The check is on the path as written (not following links), which is what a reader of
+    study.yml sees.
+    """
+    root = Path(os.path.abspath(path.parent))
+    target = Path(os.path.normpath(root / value))
+    if not outside_ok and not target.is_relative_to(root):
+        raise _fail(path, key, f"'{value}' leads outside the study's folder {root}",
+                    "move the file into that folder (data/private/ is the place for confidential transcripts), "
+                    "or set 'allow_paths_outside_study: true' in study.yml if that is intended")
+    return path.parent / value if not Path(value).is_absolute() else Path(value)
 
 
 def make_deps(study: Study) -> str:

@@ -13,8 +13,10 @@ Supported layouts, in the order they are checked (see ``SUPPORTED_FORMATS``):
 - ``docx``   Word: ``Speaker: text`` paragraphs, bold speaker names, or a two-column table.
 - ``xlsx``   Excel, first sheet, with ``speaker`` and ``text`` columns (optional ``start``).
 - ``csv``/``tsv``  the same columns in a comma, semicolon or tab separated file.
-- ``webvtt`` Teams (``<v Name>text</v>``) or Zoom (``Name: text``) captions.
-- ``srt``    subtitles with ``Name: text`` payloads.
+- ``webvtt`` Teams (``<v Name>text</v>``) or Zoom (``Name: text``) captions, read with
+  webvtt-py.
+- ``srt``    subtitles with ``Name: text`` payloads, cue numbers optional (any file with
+  timing lines and no WEBVTT header), read with the ``srt`` package.
 - ``otter``  Otter.ai text export (``Name  0:03`` headings above the text).
 - ``typed``  a ``Name:`` line on its own above the turn's text.
 - ``plain``  ``Name: text`` lines, with unlabelled lines continuing the turn.
@@ -25,12 +27,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import html
 import io
 import math
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -41,9 +44,15 @@ from ._io import UserError
 __all__ = [
     "ANNOTATION_RE",
     "COLUMNS",
+    "INGEST_WARNING_COLUMNS",
     "SUPPORTED_FORMATS",
+    "WARNING_COLUMNS",
+    "DeclaredSpeakers",
+    "Ingested",
     "TranscriptError",
     "detect_format",
+    "ingest_study",
+    "read_study_turns",
     "read_transcript",
     "strip_annotations",
 ]
@@ -67,9 +76,26 @@ class TranscriptError(UserError):
 
 def _error(source: str, problem: str, fix: str, line: int | None = None,
            unit: str = "line") -> TranscriptError:
-    """Build the one-sentence message: '<file>, line <n>: <problem>; <fix>.'"""
+    return TranscriptError(_sentence(source, problem, fix, line, unit))
+
+
+def _sentence(source: str, problem: str, fix: str, line: int | None = None,
+              unit: str = "line") -> str:
+    """The one-sentence message: '<file>, line <n>: <problem>; <fix>.'"""
     where = source if line is None else f"{source}, {unit} {line}"
-    return TranscriptError(f"{where}: {problem}; {fix}.")
+    return f"{where}: {problem}; {fix}."
+
+
+#: Columns of the warnings ``read_transcript`` leaves in ``df.attrs['warnings']`` (and
+#: ``ingest_study`` collects for the whole study, with the focus group first).
+WARNING_COLUMNS = ("source", "line", "kind", "message")
+
+
+def _warning(source: "_Source", kind: str, problem: str, fix: str, line: int | None = None,
+             unit: str = "line") -> None:
+    """Record something read faithfully but worth a person's look (not an error)."""
+    source.warnings.append({"source": source.label, "line": line, "kind": kind,
+                            "message": _sentence(source.label, problem, fix, line, unit)})
 
 
 # --------------------------------------------------------------------------------------
@@ -222,6 +248,7 @@ class _Source:
     path: Path
     format: str
     text: str = ""        # decoded text with '\n' line ends (text formats only)
+    warnings: list = field(default_factory=list)
 
     @property
     def lines(self) -> list[str]:
@@ -237,6 +264,9 @@ class _Turn:
     line: int
     start_s: float = math.nan
     unit: str = "line"     # how `line` is counted, for messages: line, row, paragraph
+    # True when the speaker came from 'Name:' at the start of a line of text (not a voice
+    # tag, heading, bold run or speaker column), so it may be a sentence after all.
+    text_label: bool = False
 
 
 _KNOWN_BINARY = (
@@ -272,11 +302,12 @@ def _load(path: str | Path) -> _Source:
         if raw.startswith(magic):
             raise _error(label, f"the file is {kind}, which cannot be read as a transcript",
                          "save it as .docx, .txt or .csv and read that file instead")
-    text = _decode(label, raw).replace("\r\n", "\n").replace("\r", "\n")
+    source = _Source(label, file, "")
+    text = _decode(source, raw).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise _error(label, "the file contains only blank space",
                      "export the transcript again")
-    source = _Source(label, file, "", text)
+    source.text = text
     source.format = _detect_text_format(source)
     return source
 
@@ -297,8 +328,11 @@ def _zip_format(label: str, file: Path) -> str:
                  "document", "export the transcript as .docx, .txt, .vtt or .csv")
 
 
-def _decode(label: str, raw: bytes) -> str:
-    """BOM first, then UTF-8, then Windows-1252 (what Word's 'plain text' usually is)."""
+def _decode(source: _Source, raw: bytes) -> str:
+    """BOM first, then UTF-8; a file with no UTF-8 in it is read in the legacy encoding
+    charset-normalizer finds, and a UTF-8 file with a few lines in another encoding keeps
+    UTF-8 for every good line and repairs only the bad ones, each reported by number."""
+    label = source.label
     for bom, codec, name in _BOMS:
         if raw.startswith(bom):
             try:
@@ -316,11 +350,60 @@ def _decode(label: str, raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    lines = raw.split(b"\n")
+    bad = [number for number, line in enumerate(lines, start=1) if not _is_utf8(line)]
+    utf8_elsewhere = any(not line.isascii() and _is_utf8(line) for line in lines)
+    if not utf8_elsewhere:
+        # No line uses UTF-8's multi-byte letters: the whole file is in one legacy
+        # encoding, as Word's "plain text" and older transcription tools write it.
+        encoding = _legacy_encoding(raw)
+        _warning(source, "encoding", f"the file is not UTF-8, so it was read as {_CODEC_NAMES[encoding]}",
+                 "check its accented letters and quotation marks, and save it as UTF-8 to be sure")
+        return _decode_legacy(raw, encoding)
+    encoding = _legacy_encoding(b"\n".join(lines[number - 1] for number in bad))
+    for number in bad:
+        repaired = _decode_legacy(lines[number - 1], encoding)
+        lines[number - 1] = repaired.encode("utf-8")
+        _warning(source, "encoding",
+                 f"this line is not UTF-8 like the rest of the file, so it was read as "
+                 f"{_CODEC_NAMES[encoding]} ('{_excerpt(repaired)}')",
+                 "check it, and save the file as UTF-8", number)
+    return b"\n".join(lines).decode("utf-8")
+
+
+# Transcripts are English-language (with Welsh, Irish and other Western names): the
+# candidates are the encodings Windows and old Macs write such text in. Letting the
+# detector consider every code page makes it guess Central European or DOS pages for
+# short English texts.
+_CODEC_NAMES = {"cp1252": "Windows-1252", "mac_roman": "Mac Roman"}
+
+
+def _is_utf8(line: bytes) -> bool:
     try:
-        return raw.decode("cp1252")
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _legacy_encoding(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(_CODEC_NAMES)).best()
+    return best.encoding if best is not None and best.encoding in _CODEC_NAMES else "cp1252"
+
+
+def _decode_legacy(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError:
         # The five bytes cp1252 leaves undefined; Latin-1 maps every byte, so never fails.
-        return raw.decode("latin-1")
+        return data.decode("latin-1")
+
+
+def _excerpt(text: str, width: int = 60) -> str:
+    text = _normalise(text)
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _bomless_utf16(raw: bytes) -> str | None:
@@ -370,7 +453,9 @@ def _detect_text_format(source: _Source) -> str:
         return delimited
     if content[0].startswith("WEBVTT"):
         return "webvtt"
-    if len(content) > 1 and content[0].isdigit() and "-->" in content[1]:
+    # Subtitles are recognised by their timing lines, not their cue numbers, which some
+    # tools leave out.
+    if any(_LOOSE_TIMING_RE.match(line) for line in content):
         return "srt"
     label_only, inline = _count_labels(lines)
     headings = len(_otter_headings(lines))
@@ -420,7 +505,8 @@ def _parse_labelled_lines(source: _Source, label_only: bool) -> list[_Turn]:
         starts_turn = (label is not None and not (label_only and label.rest)
                        and not (not turns and _is_header_label(label.speaker)))
         if starts_turn:
-            turns.append(_Turn(label.speaker, [label.rest], number, label.start_s))
+            turns.append(_Turn(label.speaker, [label.rest], number, label.start_s,
+                               text_label=True))
         elif turns:
             turns[-1].parts.append(line)
         # Lines before the first turn are a title block (title, date, attendees): skipped.
@@ -488,72 +574,138 @@ _VTT_TIMING_RE = re.compile(
     r"^(?P<start>(?:\d+:)?\d{2}:\d{2}\.\d{3})\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}(?:\s+.*)?$")
 _SRT_TIMING_RE = re.compile(
     r"^(?P<start>\d+:\d{2}:\d{2}[,.]\d{3})\s+-->\s+\d+:\d{2}:\d{2}[,.]\d{3}(?:\s+.*)?$")
+# Anything shaped like a timing line, valid or not: format detection and error messages.
+_LOOSE_TIMING_RE = re.compile(r"^\s*\d[\d:.,]*\s*-+>\s*\d")
 _VTT_SKIPPED_BLOCK_RE = re.compile(r"^(?:NOTE|STYLE|REGION)(?:\s|$)")
-_VOICE_RE = re.compile(r"<v(?:\.[^\s>]+)*\s+(?P<speaker>[^>]+)>")
 # Formatting that carries no words: <c.yellow>, <i>, </v>, <00:00:01.000>, <font>, {\an8}.
 _CUE_MARKUP_RE = re.compile(
     r"</?(?:v|c|i|b|u|ruby|rt|lang|font)\b[^>]*>|<\d[\d:.]*>|\{\\[^}]*\}", re.IGNORECASE)
 
+_VTT_TIMING_FIX = ("write it as '00:00:01.000 --> 00:00:04.000' (full stop before the "
+                   "milliseconds) with a blank line before each cue")
+_SRT_TIMING_FIX = "write it as '00:00:01,000 --> 00:00:04,000' under the subtitle number"
 
-def _blocks(lines: Sequence[str]) -> list[tuple[int, list[str]]]:
-    """Runs of non-blank lines, each with the 1-based number of its first line."""
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            if not current:
-                blocks.append((number, current))
-            current.append(line)
+
+def _timing_lines(source: _Source, pattern: re.Pattern, kind: str, fix: str) -> list[int]:
+    """0-based indexes of the cue timing lines, in order; a line that is shaped like a
+    timing line (or holds '-->') but is not a valid one is an error at that line.
+
+    A timing line always starts a cue, wherever it stands: a missing blank line before it
+    must not turn it, and the cue under it, into the previous speaker's text.
+    """
+    found = []
+    for index, line in enumerate(source.lines):
+        stripped = line.strip()
+        if "-->" not in stripped and not _LOOSE_TIMING_RE.match(stripped):
+            continue
+        if not pattern.match(stripped):
+            raise _error(source.label, f"'{stripped}' is not a valid {kind} timing line", fix,
+                         index + 1)
+        found.append(index)
+    return found
+
+
+def _vtt_blocks_without_timing(source: _Source) -> None:
+    """webvtt-py skips a block that is not a cue, a NOTE, STYLE or REGION; such a block is
+    text the transcript would silently lose, so it stops the run at its first line."""
+    block: list[tuple[int, str]] = []
+    blocks = []
+    for index, line in enumerate(source.lines):
+        # As in WebVTT: a blank line ends a block, and so does a timing line that cannot
+        # belong to the current block (its first line, or its second after an identifier).
+        if not line.strip() or ("-->" in line and block and (len(block) > 1 or "-->" in block[0][1])):
+            if block:
+                blocks.append(block)
+            block = [] if not line.strip() else [(index, line)]
         else:
-            current = []
-    return blocks
+            block.append((index, line))
+    if block:
+        blocks.append(block)
+    for block in blocks[1:]:  # block 0 is the WEBVTT header
+        first_index, first = block[0]
+        if _VTT_SKIPPED_BLOCK_RE.match(first) or any("-->" in line for _, line in block[:2]):
+            continue
+        raise _error(source.label, f"the text '{_excerpt(first)}' is not inside a cue (no "
+                     "timing line above it)", "put a timing line such as '00:00:01.000 --> "
+                     "00:00:04.000' above it, or a blank line between it and the cue it "
+                     "belongs to if it is a cue identifier", first_index + 1)
 
 
 def _parse_webvtt(source: _Source) -> list[_Turn]:
-    turns: list[_Turn] = []
-    for first, block in _blocks(source.lines)[1:]:  # block 0 is the WEBVTT header
-        if _VTT_SKIPPED_BLOCK_RE.match(block[0]):
-            continue
-        timing = _cue_timing_index(block)
-        start = _cue_start(source, first, block, timing, _VTT_TIMING_RE, "WebVTT cue",
-                           "write it as '00:00:01.000 --> 00:00:04.000' (full stop before "
-                           "the milliseconds) with a blank line before each cue")
-        _add_cue(source, turns, "\n".join(block[timing + 1:]), first + timing + 1, start)
-    return turns
+    """Cues read by webvtt-py (the maintained WebVTT parser); speakers from its voice
+    spans, or a 'Name:' label in the cue text."""
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    timings = _timing_lines(source, _VTT_TIMING_RE, "WebVTT cue", _VTT_TIMING_FIX)
+    _vtt_blocks_without_timing(source)
+    try:
+        captions = webvtt.from_string(source.text).captions
+    except (MalformedCaptionError, MalformedFileError) as exc:
+        raise _error(source.label, f"the file cannot be read as WebVTT ({_brief(exc)})",
+                     "export the captions again, or save them as .srt") from exc
+    cues = [(caption.raw_text, caption.start_time.in_milliseconds() / 1000,
+             caption.end_time.in_milliseconds() / 1000) for caption in captions]
+    return _caption_turns(source, cues, timings, "cue")
 
 
 def _parse_srt(source: _Source) -> list[_Turn]:
+    """Subtitles read by the ``srt`` package (cue numbers optional, a missing blank line
+    tolerated); speakers from a 'Name:' label in the subtitle text."""
+    import srt
+
+    timings = _timing_lines(source, _SRT_TIMING_RE, "SRT", _SRT_TIMING_FIX)
+    try:
+        subtitles = list(srt.parse(source.text))
+    except srt.SRTParseError as exc:
+        line = source.text.count("\n", 0, exc.expected_start) + 1
+        raise _error(source.label, f"'{_excerpt(exc.unmatched_content)}' is not part of a "
+                     "subtitle", "delete it, or put a timing line such as '00:00:01,000 --> "
+                     "00:00:04,000' above it", line) from exc
+    cues = [(subtitle.content, subtitle.start.total_seconds(), subtitle.end.total_seconds())
+            for subtitle in subtitles]
+    return _caption_turns(source, cues, timings, "subtitle")
+
+
+def _caption_turns(source: _Source, cues: list[tuple[str, float, float]],
+                   timings: list[int], kind: str) -> list[_Turn]:
+    """Turns from the parser's cues; the n-th cue sits under the n-th timing line, which
+    gives each turn its line number. Times that run backwards or overlap are read as
+    they are (the file's order is kept) and reported, naming the cue."""
+    if len(cues) != len(timings):
+        raise _error(source.label, f"the file has {len(timings)} timing lines but "
+                     f"{len(cues)} {kind}s could be read", f"check that every {kind} has a "
+                     "timing line and a blank line before it")
     turns: list[_Turn] = []
-    for first, block in _blocks(source.lines):
-        timing = 1 if block[0].strip().isdigit() else 0  # the subtitle number is optional
-        start = _cue_start(source, first, block, timing, _SRT_TIMING_RE, "SRT",
-                           "write it as '00:00:01,000 --> 00:00:04,000' under the subtitle "
-                           "number")
-        _add_cue(source, turns, "\n".join(block[timing + 1:]), first + timing + 1, start)
+    previous: tuple[int, float, float] | None = None
+    for (payload, start, end), timing in zip(cues, timings):
+        line = timing + 1
+        _check_cue_times(source, kind, line, start, end, previous)
+        previous = (line, start, end)
+        _add_cue(source, turns, payload.replace("\r", ""), line + 1, start)
     return turns
 
 
-def _cue_start(source: _Source, first: int, block: Sequence[str], timing: int,
-               pattern: re.Pattern, kind: str, fix: str) -> float:
-    """Seconds at which the cue starts; a malformed timing line is an error at its line."""
-    match = pattern.match(block[timing].strip()) if timing < len(block) else None
-    if match is None:
-        index = min(timing, len(block) - 1)
-        raise _error(source.label, f"'{block[index].strip()}' is not a valid {kind} timing "
-                     "line", fix, first + index)
-    return _clock_to_seconds(match["start"])
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{round((seconds - whole) * 1000):03d}"
 
 
-def _cue_timing_index(block: Sequence[str]) -> int:
-    """Index of the timing line: first line, or second when the cue has an id line.
-
-    When neither has '-->', point at the line that looks like a (broken) timing line so
-    the error message names the right line.
-    """
-    for index in (0, 1):
-        if index < len(block) and "-->" in block[index]:
-            return index
-    return 0 if re.match(r"^\s*\d+:\d", block[0]) or len(block) == 1 else 1
+def _check_cue_times(source: _Source, kind: str, line: int, start: float, end: float,
+                     previous: tuple[int, float, float] | None) -> None:
+    fix = "check the timestamps against the recording (the turns keep the file's order)"
+    if end < start:
+        _warning(source, "timestamps", f"the {kind} ends ({_clock(end)}) before it starts "
+                 f"({_clock(start)})", fix, line)
+    if previous is None:
+        return
+    before_line, before_start, before_end = previous
+    if start < before_start:
+        _warning(source, "timestamps", f"the {kind} starts at {_clock(start)}, earlier than "
+                 f"the {kind} above it (line {before_line}, {_clock(before_start)})", fix, line)
+    elif start < before_end:
+        _warning(source, "timestamps", f"the {kind} starts at {_clock(start)}, before the "
+                 f"{kind} above it (line {before_line}) ends at {_clock(before_end)}", fix, line)
 
 
 def _add_cue(source: _Source, turns: list[_Turn], payload: str, line: int,
@@ -562,12 +714,14 @@ def _add_cue(source: _Source, turns: list[_Turn], payload: str, line: int,
     the cue continues the previous speaker (Zoom omits a repeated name)."""
     for speaker, text, offset in _cue_voices(payload):
         text = html.unescape(_CUE_MARKUP_RE.sub("", text))
+        text_label = False
         if speaker is None:
             label = _parse_label(text)
             if label is not None:
-                speaker, text = label.speaker, label.rest
+                speaker, text, text_label = label.speaker, label.rest, True
         if speaker is not None:
-            turns.append(_Turn(_clean_speaker(speaker), [text], line + offset, start))
+            turns.append(_Turn(_clean_speaker(speaker), [text], line + offset, start,
+                               text_label=text_label))
         elif turns:
             turns[-1].parts.append(text)
         elif text.strip():
@@ -576,8 +730,11 @@ def _add_cue(source: _Source, turns: list[_Turn], payload: str, line: int,
 
 
 def _cue_voices(payload: str) -> list[tuple[str | None, str, int]]:
-    """Split a payload at <v Name> tags into (speaker or None, text, line offset)."""
-    matches = list(_VOICE_RE.finditer(payload))
+    """Split a payload at <v Name> voice spans (webvtt-py's pattern for them) into
+    (speaker or None, text, line offset); one cue may hold several voices."""
+    from webvtt.models import Caption
+
+    matches = list(Caption.VOICE_SPAN_PATTERN.finditer(payload))
     if not matches:
         return [(None, payload, 0)] if payload.strip() else []
     pieces: list[tuple[str | None, str, int]] = []
@@ -586,7 +743,7 @@ def _cue_voices(payload: str) -> list[tuple[str | None, str, int]]:
         pieces.append((None, before, 0))
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(payload)
-        pieces.append((match["speaker"], payload[match.end():end],
+        pieces.append((match.group(1), payload[match.end():end],
                        payload.count("\n", 0, match.start())))
     return pieces
 
@@ -619,10 +776,11 @@ def _docx_paragraph_turns(document) -> list[_Turn]:
     turns: list[_Turn] = []
     for number, paragraph in enumerate(document.paragraphs, start=1):
         text = paragraph.text
-        label = _docx_bold_label(paragraph) or _parse_label(text)
+        bold = _docx_bold_label(paragraph)
+        label = bold or _parse_label(text)
         if label is not None and not (not turns and _is_header_label(label.speaker)):
             turns.append(_Turn(label.speaker, [label.rest], number, label.start_s,
-                               unit="paragraph"))
+                               unit="paragraph", text_label=bold is None))
         elif turns and text.strip():
             turns[-1].parts.append(text)
         # Paragraphs before the first label (title, "Duration: ...") are skipped.
@@ -869,21 +1027,116 @@ def detect_format(path: str | Path) -> str:
     return _load(path).format
 
 
-def read_transcript(path: str | Path) -> pd.DataFrame:
+def read_transcript(path: str | Path, declared: "DeclaredSpeakers | None" = None) -> pd.DataFrame:
     """Read one transcript into a table with one row per speaker turn.
 
     Columns: ``speaker``, ``text`` (whitespace-normalised, annotations kept), ``turn``
     (1-based), ``line`` (1-based line, paragraph or row where the turn starts) and
     ``start_s`` (seconds, NaN when the format has no times). Consecutive turns by the
-    same speaker are merged. ``df.attrs['format']`` names the detected layout.
+    same speaker are merged. ``df.attrs['format']`` names the detected layout and
+    ``df.attrs['warnings']`` lists what was read faithfully but deserves a look (a
+    repaired line, timestamps out of order, massive repetition), as dicts with
+    ``WARNING_COLUMNS``. With ``declared``, every label is checked against the focus
+    group's speakers and facilitators in study.yml (see :func:`_check_labels`).
     Raises ``TranscriptError`` with a message naming the file and line to fix.
     """
     source = _load(path)
     turns = _PARSERS[source.format](source)
+    if declared is not None:
+        turns = _check_labels(source, turns, declared)
     table = _tidy(source, turns)
+    _check_repetition(source, table)
     table.attrs["format"] = source.format
     table.attrs["source"] = source.label
+    table.attrs["warnings"] = list(source.warnings)
     return table
+
+
+@dataclass(frozen=True)
+class DeclaredSpeakers:
+    """What study.yml declares about one focus group's speaker labels."""
+    facilitators: tuple[str, ...]
+    participants: tuple[str, ...]
+    listed: bool = True        # False for ``speakers: unlisted``
+    where: str = "study.yml"   # names the focus group in messages
+
+
+def _closest(label: str, candidates: Iterable[str]) -> str | None:
+    """The declared label a mistyped one most likely means ('Interviwer' -> 'Interviewer')."""
+    by_lower = {candidate.lower(): candidate for candidate in candidates}
+    match = difflib.get_close_matches(label.lower(), list(by_lower), n=1, cutoff=0.75)
+    return by_lower[match[0]] if match else None
+
+
+def _check_labels(source: _Source, turns: list[_Turn], declared: DeclaredSpeakers) -> list[_Turn]:
+    """Hold every speaker label to the focus group's declaration in study.yml.
+
+    - A declared label is read as it is.
+    - A label close to a declared one ('Interviwer', 'INTERVIEWER') stops the run with a
+      suggestion: read as a new person, a facilitator's questions would become data.
+    - With the speakers listed, a 'Word:' that opens a single line of text and is not
+      declared ("Radiotherapy: it is a lonely place") is part of the sentence: it joins
+      the turn it is in, and a warning names the line. Any other undeclared label (a
+      voice tag, a bold name, a speaker column, or a 'Name:' that recurs) is a speaker
+      missing from study.yml, and stops the run.
+    - With ``speakers: unlisted``, undeclared labels are read as participants; the study
+      lists them as a warning (see :func:`ingest_study`).
+    """
+    known = (*declared.facilitators, *declared.participants)
+    counts: dict[str, int] = {}
+    for turn in turns:
+        counts[turn.speaker] = counts.get(turn.speaker, 0) + 1
+    kept: list[_Turn] = []
+    for turn in turns:
+        if turn.speaker in known:
+            kept.append(turn)
+            continue
+        close = _closest(turn.speaker, known if declared.listed else declared.facilitators)
+        if close is not None:
+            lines = [str(t.line) for t in turns if t.speaker == turn.speaker]
+            more = (f" (also {turn.unit}{'s' * (len(lines) > 2)} {', '.join(lines[1:6])}"
+                    f"{'…' if len(lines) > 6 else ''})") if len(lines) > 1 else ""
+            if close not in counts:  # the declared spelling is never used: study.yml is off
+                raise _error(source.label, f"the label '{turn.speaker}'{more} is not declared in "
+                             f"{declared.where}, which has '{close}' instead, a label that never "
+                             "speaks here", "make the two spellings the same (in study.yml or "
+                             "in the transcript)", turn.line, turn.unit)
+            raise _error(source.label, f"the label '{turn.speaker}'{more} is not declared in "
+                         f"{declared.where} (did you mean '{close}'?)", "correct the label in "
+                         "the transcript, or declare it in study.yml if it is another person",
+                         turn.line, turn.unit)
+        if not declared.listed:
+            kept.append(turn)
+            continue
+        if turn.text_label and counts[turn.speaker] == 1 and kept:
+            kept[-1].parts.append(f"{turn.speaker}: " + " ".join(turn.parts))
+            _warning(source, "label", f"'{turn.speaker}:' opens this line but is not a declared "
+                     f"speaker in {declared.where}, so the line was read as part of "
+                     f"{kept[-1].speaker}'s turn", f"if {turn.speaker} is a person, add the "
+                     "label under the focus group's speakers in study.yml", turn.line, turn.unit)
+            continue
+        names = ", ".join(f"'{label}'" for label in known) or "none"
+        raise _error(source.label, f"'{turn.speaker}' speaks here but is not declared in "
+                     f"{declared.where} (declared: {names})", "add the label under the focus "
+                     "group's speakers (or facilitators) in study.yml, or correct it in the "
+                     "transcript", turn.line, turn.unit)
+    return kept
+
+
+# A transcript where half the turns repeat an earlier one is almost always a duplicated
+# export (a paste done twice, a caption file that loops), not a conversation; below this
+# many turns, short agreement tokens ("Yeah.") repeat naturally.
+_REPETITION_MIN_TURNS = 50
+_REPETITION_MAX_DISTINCT_SHARE = 0.5
+
+
+def _check_repetition(source: _Source, table: pd.DataFrame) -> None:
+    turns, distinct = len(table), table["text"].nunique()
+    if turns >= _REPETITION_MIN_TURNS and distinct <= _REPETITION_MAX_DISTINCT_SHARE * turns:
+        _warning(source, "repetition", f"{turns:,} turns hold only {distinct:,} distinct texts "
+                 f"({1 - distinct / turns:.0%} of the turns repeat an earlier one)",
+                 "check that the export was not duplicated or looped before analysing it "
+                 "(every repeat is analysed as a separate turn)")
 
 
 def _tidy(source: _Source, turns: list[_Turn]) -> pd.DataFrame:
@@ -918,21 +1171,40 @@ def _empty_turn(source: _Source, turn: _Turn) -> TranscriptError:
 
 UTTERANCE_COLUMNS = ["focus_group", "participant_group", "speaker", "role", "speaker_type", "turn", "line",
                      "start_s", "text", "source", "format"]
+#: Columns of ``ingest_warnings.csv``.
+INGEST_WARNING_COLUMNS = ["focus_group", *WARNING_COLUMNS]
+
+
+@dataclass
+class Ingested:
+    """The study's turns (``utterances.parquet``) and what was read but needs a look."""
+    utterances: pd.DataFrame
+    warnings: pd.DataFrame
 
 
 def read_study_turns(study) -> pd.DataFrame:
-    """Every focus group of a study as one tidy table of speaker turns (utterances.parquet).
+    """Every focus group of a study as one tidy table of speaker turns (utterances.parquet)."""
+    return ingest_study(study).utterances
+
+
+def ingest_study(study) -> Ingested:
+    """Read every focus group of a study, checking its labels against study.yml.
 
     Speakers are scoped to their focus group; a speaker listed under ``facilitators`` gets
     role ``facilitator`` (their questions are not data), everyone else ``participant``.
     A facilitator label that never occurs in its transcript is almost always a typo that
-    would silently turn the facilitator into a participant, so it stops the run.
+    would silently turn the facilitator into a participant, so it stops the run, as does
+    an undeclared label (see :func:`_check_labels`). Warnings (repaired lines, timestamps
+    out of order, labels read as text, unlisted speakers, massive repetition, a focus
+    group where no participant speaks) are returned beside the turns.
     """
     from .study import FACILITATOR, PARTICIPANT, StudyError
 
-    frames = []
+    frames, warnings = [], []
     for fg in study.focus_groups:
-        turns = read_transcript(fg.transcript)
+        declared = DeclaredSpeakers(fg.facilitators, tuple(fg.speaker_types), fg.speakers_listed,
+                                    f"focus group {fg.id} of {study.path}")
+        turns = read_transcript(fg.transcript, declared)
         speakers = set(turns["speaker"])
         for label in fg.facilitators:
             if label not in speakers:
@@ -944,10 +1216,38 @@ def read_study_turns(study) -> pd.DataFrame:
         turns.insert(1, "participant_group", fg.participant_group)
         turns["role"] = [FACILITATOR if s in fg.facilitators else PARTICIPANT for s in turns["speaker"]]
         turns["speaker_type"] = [fg.speaker_types.get(s, "") for s in turns["speaker"]]
-        turns["source"] = str(fg.transcript.relative_to(study.root)) if fg.transcript.is_relative_to(study.root) \
+        relative = str(fg.transcript.relative_to(study.root)) if fg.transcript.is_relative_to(study.root) \
             else str(fg.transcript)
+        turns["source"] = relative
         turns["format"] = turns.attrs.get("format", "")
+        # Named as in utterances (relative to study.yml), so the file is the same on any machine.
+        found = [dict(w, focus_group=fg.id, source=relative,
+                      message=w["message"].replace(w["source"], relative, 1))
+                 for w in turns.attrs.get("warnings", [])]
+        found += _study_level_warnings(fg, turns, relative, PARTICIPANT)
+        warnings += found
         frames.append(turns)
     out = pd.concat(frames, ignore_index=True)[UTTERANCE_COLUMNS]
     out.attrs = {}
-    return out
+    table = pd.DataFrame(warnings, columns=INGEST_WARNING_COLUMNS).astype({"line": "Int64"})
+    return Ingested(out, table)
+
+
+def _study_level_warnings(fg, turns: pd.DataFrame, label: str, participant: str) -> list[dict]:
+    found = []
+
+    def add(kind: str, problem: str, fix: str) -> None:
+        found.append({"focus_group": fg.id, "source": label, "line": None, "kind": kind,
+                      "message": _sentence(label, problem, fix)})
+
+    participants = list(dict.fromkeys(turns.loc[turns["role"] == participant, "speaker"]))
+    if not fg.speakers_listed and participants:
+        add("label", f"focus group {fg.id} says 'speakers: unlisted', so these "
+            f"{len(participants)} labels were read as participants without a check: "
+            f"{', '.join(participants)}", "list them under its speakers in study.yml once you "
+            "have checked them, so that a mistyped label stops the run")
+    if not participants:
+        add("no participant talk", f"focus group {fg.id} has no participant talk (every turn "
+            "is a facilitator's), so it adds nothing to the themes", "check its facilitators "
+            "in study.yml, or remove the focus group")
+    return found
