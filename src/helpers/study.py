@@ -91,8 +91,23 @@ class Study:
         return {g.id: g.label for g in self.participant_groups}
 
     def inputs(self) -> list[Path]:
-        """Every file the analysis reads: study.yml, transcripts, workshop files."""
-        return [self.path, *(fg.transcript for fg in self.focus_groups), *self.workshops]
+        """Every file the analysis reads: study.yml, transcripts, workshop files and the
+        theme snapshots they name."""
+        return [self.path, *(fg.transcript for fg in self.focus_groups), *self.workshops,
+                *self.workshop_snapshots()]
+
+    def workshop_snapshots(self) -> list[Path]:
+        """The member snapshots named under ``snapshot:`` in the workshop files (a file
+        that cannot be read is left to notebook 05 to report)."""
+        found = []
+        for workshop in self.workshops:
+            try:
+                raw = yaml.safe_load(workshop.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(raw, dict) and raw.get("snapshot") and (workshop.parent / str(raw["snapshot"])).is_file():
+                found.append(workshop.parent / str(raw["snapshot"]))
+        return found
 
 
 def _fail(path: Path, key: str, problem: str, fix: str) -> StudyError:
@@ -264,7 +279,7 @@ def make_deps(study: Study) -> str:
     return (
         f"STUDY_NAME := {study.name}\n"
         f"STUDY_TRANSCRIPTS := {paths(fg.transcript for fg in study.focus_groups)}\n"
-        f"STUDY_WORKSHOPS := {paths(study.workshops)}\n"
+        f"STUDY_WORKSHOPS := {paths([*study.workshops, *study.workshop_snapshots()])}\n"
     )
 
 
