@@ -274,7 +274,7 @@ def test_heatmap_shows_shares_balance_and_flags(tables):
     for row in tables["integrated"].itertuples():
         assert f"balance {max(row.balance, 0):.2f}" in joined
         for g in ct.GROUPS:
-            assert maps._fmt_share(getattr(row, f"share_{g}")) in texts
+            assert maps.format_share(getattr(row, f"share_{g}")) in texts
     ticks = {t.get_text(): t for t in fig.axes[0].get_yticklabels()}
     proposed = [k for k in ticks if "(proposed)" in k]
     assert len(proposed) == 1 and proposed[0].startswith("I04") and ticks[proposed[0]].get_fontstyle() == "italic"
