@@ -254,7 +254,7 @@ def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path
             pile = page.locator(f'.pile[data-id="{new_id}"]')
             assert "Being heard at the machine" in pile.inner_text()
             # the live balance is notebook 05's formula on the embedded counts
-            counts, speakers = {}, {}
+            counts = {}
             for tid in three:
                 for g, n in data["cards"][tid]["counts"].items():
                     counts[g] = counts.get(g, 0) + n

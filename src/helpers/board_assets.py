@@ -295,6 +295,7 @@ h3{font-size:1.05rem;margin:.2rem 0}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin:.2rem 0}
 .chip i{display:inline-block;width:1rem;height:1rem;border-radius:50%;margin-right:.3rem;vertical-align:-.15rem}
 .meta{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.4rem 0}
+#attendees{display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:center}
 .meta input,.meta textarea{font:inherit;padding:.15rem .3rem}
 .meta input[type=number]{width:3.5rem}
 .toolbar{display:flex;flex-wrap:wrap;gap:.5rem;margin:.4rem 0;position:sticky;top:0;background:#fff;z-index:2;padding-top:.3rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
