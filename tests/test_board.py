@@ -223,17 +223,15 @@ def _fill_dialog(page, values: dict):
     page.click("#dialog button[type=submit]")
 
 
-def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path):
+def _session(path: Path, tmp_path: Path, groups) -> dict:
+    """Drive a board as a room would: merge three cards (one per group; two by keyboard, one
+    dragged), name the pile, rename it, drop a card with its reason, download the file, then
+    reload the page and load the file back. Returns what the test checks."""
     sync_playwright = _playwright()
-    # two agreed themes so far, the rest of the group themes still to place
-    integrated = tables["integrated"][tables["integrated"]["theme_id"].isin(["I01", "I02"])]
-    path = board.write_board(tmp_path / "workshop_board.html", ct.make_study(tmp_path), tables["group_themes"],
-                             tables["assignments"], tables["segments"], integrated, _audit().iloc[0:0],
-                             tables["segment_themes"], tables["links"], workshop=2)
     data = _data(path)
-    by_group = {g: [t for t in data["unplaced"] if t.startswith(g + ":")] for g in ct.GROUPS}
-    three = [by_group[g][0] for g in ct.GROUPS]   # one theme from each group
-    drop = by_group["students"][1]
+    by_group = {g: [t for t in data["unplaced"] if t.startswith(g + ":")] for g in groups}
+    three = [by_group[g][0] for g in groups[:3]]
+    drop = next(t for g in groups for t in by_group[g] if t not in three)
     with sync_playwright() as p:
         browser, page, attempts, errors = _open(p, path, tmp_path)
         try:
@@ -245,7 +243,7 @@ def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path
             page.keyboard.press("m")
             _fill_dialog(page, {"label": "Being heard at the machine", "rationale": "Three groups, one moment."})
             new_id = page.evaluate("WorkshopBoard.decisions()")[0]["into"]
-            # drag the third card onto the new pile
+            # drag the third card onto the new pile (HTML drag and drop, as a mouse does it)
             transfer = page.evaluate_handle("new DataTransfer()")
             page.dispatch_event(f'.card[data-id="{three[2]}"]', "dragstart", {"dataTransfer": transfer})
             page.dispatch_event(f'.pile[data-id="{new_id}"]', "dragover", {"dataTransfer": transfer})
@@ -253,65 +251,88 @@ def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path
             assert page.evaluate("WorkshopBoard.decisions()")[0]["themes"] == three
             pile = page.locator(f'.pile[data-id="{new_id}"]')
             assert "Being heard at the machine" in pile.inner_text()
-            # the live balance is notebook 05's formula on the embedded counts
-            counts = {}
-            for tid in three:
-                for g, n in data["cards"][tid]["counts"].items():
-                    counts[g] = counts.get(g, 0) + n
-            shares = balance.group_shares(counts, data["totals"], list(ct.GROUPS))
             shown = float(pile.locator(".balance-line").get_attribute("data-balance"))
-            assert shown == pytest.approx(balance.balance_index(shares), abs=1e-4)
+            flags = [f.removeprefix("⚠ ") for f in pile.locator(".flag").all_inner_texts()]
             page.screenshot(path=str(tmp_path / "board_after_merge.png"), full_page=True)
             # rename the pile, then drop a card: the rationale is required
             pile.locator("button[data-act=rename]").click()
             _fill_dialog(page, {"label": "Being heard on the couch"})
             page.locator(f'.card[data-id="{drop}"] button[data-act=drop]').click()
             page.click("#dialog button[type=submit]")
-            assert "Please fill in" in page.inner_text("#dialog .error")
+            refused = page.inner_text("#dialog .error")
             _fill_dialog(page, {"rationale": "Warm-up talk, not about care."})
             page.fill("#w-date", "2026-06-10")
             page.dispatch_event("#w-date", "input")
-            page.fill("#att-radiographers", "3")
-            page.dispatch_event("#att-radiographers", "input")
+            page.fill(f"#att-{groups[0]}", "3")
+            page.dispatch_event(f"#att-{groups[0]}", "input")
             with page.expect_download() as info:
                 page.click("#download")
-            saved = tmp_path / "workshop_2.yml"
+            saved = tmp_path / info.value.suggested_filename
             info.value.save_as(saved)
-            assert info.value.suggested_filename == "workshop_2.yml"
             before = (page.evaluate("WorkshopBoard.piles()"), page.evaluate("WorkshopBoard.unplaced()"))
             # a fresh page and Load reproduce the state
             page.reload()
             page.set_input_files("#load-file", str(saved))
             page.wait_for_function("WorkshopBoard.decisions().length > 0")
-            assert (page.evaluate("WorkshopBoard.piles()"), page.evaluate("WorkshopBoard.unplaced()")) == before
-            assert page.input_value("#w-date") == "2026-06-10"
-            assert not errors, errors
+            after = (page.evaluate("WorkshopBoard.piles()"), page.evaluate("WorkshopBoard.unplaced()"))
+            date = page.input_value("#w-date")
         finally:
             browser.close()
-    assert attempts == []
+    return {"data": data, "three": three, "drop": drop, "new_id": new_id, "balance": shown, "flags": flags,
+            "refused": refused, "saved": saved, "before": before, "after": after, "date": date,
+            "attempts": attempts, "errors": errors}
 
-    raw = yaml.safe_load(saved.read_text(encoding="utf-8"))
-    assert raw["workshop"] == 2 and str(raw["date"]) == "2026-06-10" and raw["attendees"]["radiographers"] == 3
-    assert raw["based_on"] == {t: data["cards"][t]["fingerprint"] for t in [*three, drop]}
+
+def _check_session(run: dict, groups, workshop: int) -> dict:
+    assert run["attempts"] == [] and run["errors"] == []
+    assert "Please fill in" in run["refused"]          # no drop without a reason
+    assert run["after"] == run["before"] and run["date"] == "2026-06-10"
+    data, three, drop = run["data"], run["three"], run["drop"]
+    assert run["saved"].name == f"workshop_{workshop}.yml"
+    raw = yaml.safe_load(run["saved"].read_text(encoding="utf-8"))
+    assert raw["workshop"] == workshop and str(raw["date"]) == "2026-06-10" and raw["attendees"][groups[0]] == 3
+    assert raw["based_on"] == {t: data["cards"][t]["fingerprint"] for t in sorted([*three, drop])}
     merge, drop_decision = raw["decisions"]
-    assert merge == {"action": "merge", "themes": three, "into": new_id, "label": "Being heard on the couch",
+    assert merge == {"action": "merge", "themes": three, "into": run["new_id"], "label": "Being heard on the couch",
                      "rationale": "Three groups, one moment."}
     assert drop_decision == {"action": "drop", "theme": drop, "rationale": "Warm-up talk, not about care."}
+    # the live balance is notebook 05's formula on the embedded counts
+    counts: dict[str, int] = {}
+    for tid in three:
+        for g, n in data["cards"][tid]["counts"].items():
+            counts[g] = counts.get(g, 0) + n
+    shares = balance.group_shares(counts, data["totals"], list(groups))
+    assert run["balance"] == pytest.approx(balance.balance_index(shares), abs=1e-4)
+    return raw
 
-    # notebook 05's helpers apply the file
-    workshop = coproduction.load_workshop(saved, 2)
-    result = coproduction.integrate(tables["group_themes"], tables["assignments"], tables["segments"],
-                                    tables["embeddings"], [workshop], list(ct.GROUPS))
-    row = result.integrated.set_index("theme_id").loc[new_id]
+
+def _check_applied(result, run: dict, audit_before: int = 0):
+    """Notebook 05's integrate() made the pile an agreed theme, with the board's balance and flags."""
+    row = result.integrated.set_index("theme_id").loc[run["new_id"]]
     assert row["label"] == "Being heard on the couch" and row["status"] == "agreed"
-    assert row["source_themes"].split(";") == three
-    audit = result.audit
-    assert list(audit["action"]) == ["merge", "drop"]
-    assert audit.iloc[0]["outputs"] == new_id and audit.iloc[1]["inputs"] == drop
-    assert audit.iloc[1]["rationale"] == "Warm-up talk, not about care."
-    # and the board's balance is the one notebook 05 computes
-    assert row["balance"] == pytest.approx(round(balance.balance_index(shares), 4))
+    assert row["source_themes"].split(";") == run["three"]
+    assert row["balance"] == pytest.approx(run["balance"], abs=1e-4)
+    assert [f for f in str(row["flags"]).split("; ") if f] == run["flags"]
+    new_rows = result.audit.iloc[audit_before:]
+    assert list(new_rows["action"]) == ["merge", "drop"]
+    assert new_rows.iloc[0]["outputs"] == run["new_id"] and new_rows.iloc[1]["inputs"] == run["drop"]
+    assert new_rows.iloc[1]["rationale"] == "Warm-up talk, not about care."
+
+
+def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path):
+    # two agreed themes so far, the rest of the group themes still to place
+    integrated = tables["integrated"][tables["integrated"]["theme_id"].isin(["I01", "I02"])]
+    path = board.write_board(tmp_path / "workshop_board.html", ct.make_study(tmp_path), tables["group_themes"],
+                             tables["assignments"], tables["segments"], integrated, _audit().iloc[0:0],
+                             tables["segment_themes"], tables["links"], workshop=2)
+    run = _session(path, tmp_path, list(ct.GROUPS))
+    _check_session(run, list(ct.GROUPS), 2)
+    result = coproduction.integrate(tables["group_themes"], tables["assignments"], tables["segments"],
+                                    tables["embeddings"], [coproduction.load_workshop(run["saved"], 2)],
+                                    list(ct.GROUPS))
+    _check_applied(result, run)
     assert (tmp_path / "board_before.png").stat().st_size > 10_000
+    assert (tmp_path / "board_after_merge.png").stat().st_size > 10_000
 
 
 BUNDLED = ROOT / "outputs" / "compassion-coproduction"
@@ -319,16 +340,24 @@ BUNDLED = ROOT / "outputs" / "compassion-coproduction"
 
 @pytest.mark.skipif(not (BUNDLED / "workshop_board.html").exists(),
                     reason="run `make all` first: the bundled study's board is written by notebook 05")
-def test_bundled_board_opens_offline_and_is_small(tmp_path):
-    sync_playwright = _playwright()
+def test_bundled_board_records_workshop_4_that_notebook_05_applies(tmp_path):
+    """The bundled board (after workshops 1-3) records a fourth workshop; applying the
+    four files as notebook 05 does gives the new theme and its audit rows."""
+    import numpy as np
+
+    from helpers.study import load_study
+
     path = BUNDLED / "workshop_board.html"
     assert path.stat().st_size < 2_000_000
-    with sync_playwright() as p:
-        browser, page, attempts, errors = _open(p, path, tmp_path)
-        try:
-            assert page.locator(".pile").count() >= 9 and page.locator(".card").count() >= 1
-            page.screenshot(path=str(tmp_path / "bundled_board.png"), full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
-    assert attempts == []
+    study = load_study(ROOT / "data" / "study.yml")
+    run = _session(path, tmp_path, study.group_ids)
+    _check_session(run, study.group_ids, 4)
+    group_themes = pd.read_csv(BUNDLED / "group_themes.csv")
+    assignments = pd.read_parquet(BUNDLED / "theme_assignments.parquet")
+    segments = pd.read_parquet(BUNDLED / "segments.parquet")
+    vectors = np.load(BUNDLED / "embeddings.npy")
+    workshops = [coproduction.load_workshop(p, k) for k, p in enumerate(study.workshops, start=1)]
+    before = coproduction.integrate(group_themes, assignments, segments, vectors, workshops, study.group_ids)
+    workshops.append(coproduction.load_workshop(run["saved"], 4))
+    result = coproduction.integrate(group_themes, assignments, segments, vectors, workshops, study.group_ids)
+    _check_applied(result, run, audit_before=len(before.audit))
