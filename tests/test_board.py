@@ -361,3 +361,61 @@ def test_bundled_board_records_workshop_4_that_notebook_05_applies(tmp_path):
     workshops.append(coproduction.load_workshop(run["saved"], 4))
     result = coproduction.integrate(group_themes, assignments, segments, vectors, workshops, study.group_ids)
     _check_applied(result, run, audit_before=len(before.audit))
+
+
+def test_board_in_chromium_writes_every_action_as_docs_workshop_files_states(tables, tmp_path):
+    """Agree a suggested pile, define, link, assign and split on the board; the file holds each
+    decision in the shape docs/workshop_files.md gives, and loading it back restores the board."""
+    sync_playwright = _playwright()
+    integrated = tables["integrated"][tables["integrated"]["theme_id"].isin(["I01", "I02", "I04"])]
+    path = board.write_board(tmp_path / "workshop_board.html", ct.make_study(tmp_path), tables["group_themes"],
+                             tables["assignments"], tables["segments"], integrated, _audit().iloc[0:0],
+                             tables["segment_themes"], tables["links"], workshop=2)
+    data = _data(path)
+    proposal = data["cards"]["I04"]
+    free = [t for t in data["unplaced"] if t not in proposal["sources"]]
+    to_split = data["cards"][free[0]]
+    with sync_playwright() as p:
+        browser, page, attempts, errors = _open(p, path, tmp_path)
+        try:
+            page.locator('.pile.proposed[data-id="I04"] button[data-act=agree]').click()
+            _fill_dialog(page, {"label": "Explaining before touching"})
+            page.locator('.pile[data-id="I01"] button[data-act=define]').click()
+            _fill_dialog(page, {"description": "Seeing the person.", "elements": "names are used\n\nthey are remembered"})
+            page.locator('.pile[data-id="I01"] button[data-act=link]').click()
+            page.select_option("#dialog [name=relation]", "leads to")
+            page.select_option("#dialog [name=target]", "I04")
+            page.click("#dialog button[type=submit]")
+            page.locator('.pile[data-id="I04"] button[data-act=assign]').click()
+            page.select_option("#dialog [name=attribute]", "connection")
+            _fill_dialog(page, {"behaviours": "explains before touching\nasks first"})
+            page.locator(f'.card[data-id="{to_split["id"]}"] button[data-act=split]').click()
+            page.select_option("#dialog [name=q0]", "1")
+            page.select_option("#dialog [name=q1]", "2")
+            _fill_dialog(page, {"label1": "First part", "label2": "Second part", "keywords2": "rota"})
+            assert page.locator(f'.card[data-id="{to_split["id"]}.1"]').count() == 1
+            page.screenshot(path=str(tmp_path / "board_all_actions.png"), full_page=True)
+            text = page.evaluate("WorkshopBoard.fileText()")
+            state = (page.evaluate("WorkshopBoard.piles()"), page.evaluate("WorkshopBoard.unplaced()"))
+            page.reload()
+            page.evaluate("text => WorkshopBoard.load(text, 'workshop_2.yml')", text)
+            assert (page.evaluate("WorkshopBoard.piles()"), page.evaluate("WorkshopBoard.unplaced()")) == state
+            # a file for another workshop is refused with the reason
+            page.evaluate("text => WorkshopBoard.load(text, 'workshop_1.yml')", text.replace("workshop: 2", "workshop: 1"))
+            assert "this board records workshop 2" in page.inner_text("#status")
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert attempts == []
+    decisions = yaml.safe_load(text)["decisions"]
+    seg = [q["segment"] for q in to_split["quotes"][:2]]
+    assert decisions == [
+        {"action": "merge", "themes": [t for t in proposal["sources"] if t in data["unplaced"]], "into": "I04",
+         "label": "Explaining before touching"},
+        {"action": "define", "theme": "I01", "description": "Seeing the person.",
+         "elements": ["names are used", "they are remembered"]},
+        {"action": "link", "source": "I01", "target": "I04", "relation": "leads to"},
+        {"action": "assign", "theme": "I04", "attribute": "connection",
+         "behaviours": ["explains before touching", "asks first"]},
+        {"action": "split", "theme": to_split["id"], "parts": {"First part": [seg[0]], "Second part": [seg[1], "rota"]}},
+    ]

@@ -864,6 +864,13 @@ BOARD_JS = r"""
           options: ids.map(function (id) { return [id, id + ' · ' + state.piles[id].label]; })}], function (v) { addToPile(v.pile, selected.slice()); });
       }
     });
+    // printed, every card shows its quotes
+    var closed = [];
+    window.addEventListener('beforeprint', function () {
+      closed = Array.prototype.filter.call(document.querySelectorAll('details'), function (d) { return !d.open; });
+      closed.forEach(function (d) { d.open = true; });
+    });
+    window.addEventListener('afterprint', function () { closed.forEach(function (d) { d.open = false; }); });
     state = replay(decisions);
     fillMeta(); render();
   }
