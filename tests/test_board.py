@@ -223,29 +223,28 @@ def _fill_dialog(page, values: dict):
     page.click("#dialog button[type=submit]")
 
 
-def _session(path: Path, tmp_path: Path, groups) -> dict:
-    """Drive a board as a room would: merge three cards (one per group; two by keyboard, one
+def _session(path: Path, tmp_path: Path, groups, three: list[str], drop: str) -> dict:
+    """Drive a board as a room would: merge three cards (two selected by keyboard, one
     dragged), name the pile, rename it, drop a card with its reason, download the file, then
     reload the page and load the file back. Returns what the test checks."""
     sync_playwright = _playwright()
     data = _data(path)
-    by_group = {g: [t for t in data["unplaced"] if t.startswith(g + ":")] for g in groups}
-    three = [by_group[g][0] for g in groups[:3]]
-    drop = next(t for g in groups for t in by_group[g] if t not in three)
     with sync_playwright() as p:
         browser, page, attempts, errors = _open(p, path, tmp_path)
         try:
             page.screenshot(path=str(tmp_path / "board_before.png"), full_page=True)
             # keyboard: Space selects, M opens the merge dialog
             for tid in three[:2]:
-                page.focus(f'.card[data-id="{tid}"]')
+                page.focus(f'[data-id="{tid}"]')
                 page.keyboard.press("Space")
             page.keyboard.press("m")
             _fill_dialog(page, {"label": "Being heard at the machine", "rationale": "Three groups, one moment."})
             new_id = page.evaluate("WorkshopBoard.decisions()")[0]["into"]
             # drag the third card onto the new pile (HTML drag and drop, as a mouse does it)
             transfer = page.evaluate_handle("new DataTransfer()")
-            page.dispatch_event(f'.card[data-id="{three[2]}"]', "dragstart", {"dataTransfer": transfer})
+            source = f'.card[data-id="{three[2]}"]' if data["cards"][three[2]]["kind"] == "group" else \
+                f'.pile[data-id="{three[2]}"] > header'
+            page.dispatch_event(source, "dragstart", {"dataTransfer": transfer})
             page.dispatch_event(f'.pile[data-id="{new_id}"]', "dragover", {"dataTransfer": transfer})
             page.dispatch_event(f'.pile[data-id="{new_id}"]', "drop", {"dataTransfer": transfer})
             assert page.evaluate("WorkshopBoard.decisions()")[0]["themes"] == three
@@ -257,7 +256,7 @@ def _session(path: Path, tmp_path: Path, groups) -> dict:
             # rename the pile, then drop a card: the rationale is required
             pile.locator("button[data-act=rename]").click()
             _fill_dialog(page, {"label": "Being heard on the couch"})
-            page.locator(f'.card[data-id="{drop}"] button[data-act=drop]').click()
+            page.locator(f'[data-id="{drop}"] > .actions button[data-act=drop]').click()
             page.click("#dialog button[type=submit]")
             refused = page.inner_text("#dialog .error")
             _fill_dialog(page, {"rationale": "Warm-up talk, not about care."})
@@ -291,7 +290,8 @@ def _check_session(run: dict, groups, workshop: int) -> dict:
     assert run["saved"].name == f"workshop_{workshop}.yml"
     raw = yaml.safe_load(run["saved"].read_text(encoding="utf-8"))
     assert raw["workshop"] == workshop and str(raw["date"]) == "2026-06-10" and raw["attendees"][groups[0]] == 3
-    assert raw["based_on"] == {t: data["cards"][t]["fingerprint"] for t in sorted([*three, drop])}
+    named = [s for t in [*three, drop] for s in (data["cards"][t].get("sources") or [t])]
+    assert raw["based_on"] == {t: data["cards"][t]["fingerprint"] for t in sorted(named)}
     merge, drop_decision = raw["decisions"]
     assert merge == {"action": "merge", "themes": three, "into": run["new_id"], "label": "Being heard on the couch",
                      "rationale": "Three groups, one moment."}
@@ -310,7 +310,8 @@ def _check_applied(result, run: dict, audit_before: int = 0):
     """Notebook 05's integrate() made the pile an agreed theme, with the board's balance and flags."""
     row = result.integrated.set_index("theme_id").loc[run["new_id"]]
     assert row["label"] == "Being heard on the couch" and row["status"] == "agreed"
-    assert row["source_themes"].split(";") == run["three"]
+    cards = run["data"]["cards"]
+    assert row["source_themes"].split(";") == [s for t in run["three"] for s in (cards[t].get("sources") or [t])]
     assert row["balance"] == pytest.approx(run["balance"], abs=1e-4)
     assert [f for f in str(row["flags"]).split("; ") if f] == run["flags"]
     new_rows = result.audit.iloc[audit_before:]
@@ -325,7 +326,10 @@ def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path
     path = board.write_board(tmp_path / "workshop_board.html", ct.make_study(tmp_path), tables["group_themes"],
                              tables["assignments"], tables["segments"], integrated, _audit().iloc[0:0],
                              tables["segment_themes"], tables["links"], workshop=2)
-    run = _session(path, tmp_path, list(ct.GROUPS))
+    data = _data(path)
+    by_group = {g: [t for t in data["unplaced"] if t.startswith(g + ":")] for g in ct.GROUPS}
+    three = [by_group[g][0] for g in ct.GROUPS]   # one theme from each group
+    run = _session(path, tmp_path, list(ct.GROUPS), three, by_group["students"][1])
     _check_session(run, list(ct.GROUPS), 2)
     result = coproduction.integrate(tables["group_themes"], tables["assignments"], tables["segments"],
                                     tables["embeddings"], [coproduction.load_workshop(run["saved"], 2)],
@@ -350,7 +354,11 @@ def test_bundled_board_records_workshop_4_that_notebook_05_applies(tmp_path):
     path = BUNDLED / "workshop_board.html"
     assert path.stat().st_size < 2_000_000
     study = load_study(ROOT / "data" / "study.yml")
-    run = _session(path, tmp_path, study.group_ids)
+    data = _data(path)
+    # every group theme is placed after workshop 3: the room merges three integrated themes
+    # and drops a fourth
+    three, drop = data["agreed"][:3], data["agreed"][3]
+    run = _session(path, tmp_path, study.group_ids, three, drop)
     _check_session(run, study.group_ids, 4)
     group_themes = pd.read_csv(BUNDLED / "group_themes.csv")
     assignments = pd.read_parquet(BUNDLED / "theme_assignments.parquet")

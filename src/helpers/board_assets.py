@@ -309,7 +309,7 @@ button[aria-pressed=true]{background:var(--accent);color:#fff}
 .cards{display:flex;flex-wrap:wrap;gap:.7rem}
 .piles{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:.8rem}
 .card{width:17rem;border:2px solid var(--line);border-radius:.5rem;padding:.4rem .6rem .5rem;background:#fff;border-top-width:.6rem;position:relative}
-.card.selected{border-color:var(--accent);box-shadow:0 0 0 3px var(--accent)}
+.card.selected,.pile.selected{border-color:var(--accent);box-shadow:0 0 0 4px var(--accent)}
 .card .top{display:flex;flex-wrap:wrap;gap:.1rem .5rem;font-size:.8rem;color:var(--mid)}
 .card .group{font-weight:700;color:var(--ink)}
 .unstable{color:var(--warn);font-weight:700}
@@ -557,7 +557,10 @@ BOARD_JS = r"""
     var head = el('header', {draggable: 'true'}, [el('h3', {text: p.id + ' · ' + p.label}),
       el('span', {'class': 'status', text: p.status + (fp ? ' · fingerprint ' + fp : '')})]);
     head.addEventListener('dragstart', function (e) { e.dataTransfer.setData('text/plain', 'pile:' + p.id); });
+    var isSel = selected.indexOf(p.id) >= 0;
     var actions = el('div', {'class': 'actions'}, [
+      el('button', {type: 'button', 'aria-pressed': isSel ? 'true' : 'false', 'data-act': 'select',
+        text: isSel ? 'Selected' : 'Select', on: {click: function () { toggle(p.id); }}}),
       el('button', {type: 'button', 'data-act': 'add', text: 'Add selected', on: {click: function () { addSelected(p.id); }}}),
       el('button', {type: 'button', 'data-act': 'rename', text: 'Rename…', on: {click: function () { renameDialog(p); }}}),
       el('button', {type: 'button', 'data-act': 'define', text: 'Define…', on: {click: function () { defineDialog(p); }}}),
@@ -565,8 +568,13 @@ BOARD_JS = r"""
       el('button', {type: 'button', 'data-act': 'assign', text: 'Assign…', on: {click: function () { assignDialog(p); }}}),
       el('button', {type: 'button', 'data-act': 'merge-into', text: 'Merge into…', on: {click: function () { mergePileDialog(p); }}}),
       el('button', {type: 'button', 'data-act': 'drop', text: 'Drop…', on: {click: function () { dropDialog(p.id, p.label); }}})]);
-    var box = el('section', {'class': 'pile' + (p.origin === 'session' ? ' new' : ''), 'data-id': p.id, tabindex: '-1',
-      'aria-label': 'pile ' + p.id + ': ' + p.label}, [head, balanceBlock(t), members].concat(facts).concat([actions]));
+    var box = el('section', {'class': 'pile' + (p.origin === 'session' ? ' new' : '') + (isSel ? ' selected' : ''),
+      'data-id': p.id, tabindex: '0', 'aria-label': 'pile ' + p.id + ': ' + p.label + (isSel ? ' (selected)' : '')},
+      [head, balanceBlock(t), members].concat(facts).concat([actions]));
+    box.addEventListener('keydown', function (e) {
+      if (e.target !== box) { return; }
+      if (e.key === ' ' || e.key === 'Enter') { toggle(p.id); e.preventDefault(); }
+    });
     dropTarget(box, function (what) {
       if (what.kind === 'card') { addToPile(p.id, [what.id]); }
       else if (what.kind === 'pile' && what.id !== p.id) { mergePiles(what.id, p.id); }
@@ -595,7 +603,7 @@ BOARD_JS = r"""
   function render() {
     var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest('[data-id]') : null;
     var focusId = focused ? focused.getAttribute('data-id') : null;
-    selected = selected.filter(function (id) { return state.unplaced[id]; });
+    selected = selected.filter(function (id) { return state.unplaced[id] || state.piles[id]; });
     var piles = $('piles'); piles.replaceChildren();
     state.order.forEach(function (id) { if (state.piles[id]) { piles.appendChild(pileView(state.piles[id])); } });
     var inProposal = {};
@@ -650,11 +658,7 @@ BOARD_JS = r"""
     if (!selected.length) { say('Select one or more cards first (Space on a card).', true); return; }
     addToPile(pileId, selected.slice());
   }
-  function mergePiles(from, into) {
-    var next = clone(decisions);
-    next.push({action: 'merge', themes: [into, from], into: into, label: state.piles[into].label});
-    commit(next, 'Merged pile ' + from + ' into ' + into + '.');
-  }
+  function mergePiles(from, into) { addToPile(into, [from]); }
   function removeFromPile(pileId, id) {
     var next = clone(decisions);
     next.forEach(function (d) { if (d.action === 'merge' && d.into === pileId) { d.themes = d.themes.filter(function (t) { return t !== id; }); } });
@@ -786,10 +790,14 @@ BOARD_JS = r"""
 
   // ---------------------------------------------------------------- download and load
   function fileObject() {
+    // based_on: every group theme the decisions rest on, named directly or inside an
+    // integrated theme of earlier workshops
     var based = {};
+    function note(t) { if (DATA.cards[t] && DATA.cards[t].kind === 'group' && DATA.cards[t].fingerprint) { based[t] = DATA.cards[t].fingerprint; } }
     decisions.forEach(function (d) {
-      [].concat(d.themes || [], d.theme ? [d.theme] : []).forEach(function (t) {
-        if (DATA.cards[t] && DATA.cards[t].kind === 'group' && DATA.cards[t].fingerprint) { based[t] = DATA.cards[t].fingerprint; }
+      [].concat(d.themes || [], d.theme ? [d.theme] : [], d.source ? [d.source] : [], d.target ? [d.target] : []).forEach(function (t) {
+        note(t);
+        if (DATA.agreed.indexOf(t) >= 0) { DATA.cards[t].sources.forEach(note); }
       });
     });
     var sorted = {}; Object.keys(based).sort().forEach(function (k) { sorted[k] = based[k]; });
