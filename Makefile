@@ -135,11 +135,12 @@ $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_em
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
-		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/balance.py $(H)/identity.py $(COMMON)
+		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py $(H)/board_assets.py \
+		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
-		$(H)/maps.py $(H)/_workers.py $(COMMON)
+		$(wildcard $(H)/maps/*.py) $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \

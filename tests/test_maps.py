@@ -274,7 +274,7 @@ def test_heatmap_shows_shares_balance_and_flags(tables):
     for row in tables["integrated"].itertuples():
         assert f"balance {max(row.balance, 0):.2f}" in joined
         for g in ct.GROUPS:
-            assert maps._fmt_share(getattr(row, f"share_{g}")) in texts
+            assert maps.format_share(getattr(row, f"share_{g}")) in texts
     ticks = {t.get_text(): t for t in fig.axes[0].get_yticklabels()}
     proposed = [k for k in ticks if "(proposed)" in k]
     assert len(proposed) == 1 and proposed[0].startswith("I04") and ticks[proposed[0]].get_fontstyle() == "italic"
@@ -508,3 +508,32 @@ def test_group_figures_drawn_in_their_own_process_match_those_drawn_here(tables,
     there = task.result()
     assert [p.name for p in there] == [p.name for p in here]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))
+
+
+# --------------------------------------------------------------------------- one layout, two renderers
+
+def test_thematic_map_layout_drives_both_renderers(tables, cooc):
+    """The matplotlib figure and the SVG draw the same layout object: every label at the
+    place the label search chose, every node, link and co-occurrence edge."""
+    layout = maps.thematic_map_layout(tables["integrated"], tables["group_themes"], tables["segment_themes"],
+                                      tables["links"], cooc, PALETTE, LABELS)
+    assert isinstance(layout, maps.ThematicMapLayout)
+    fig = maps.render_thematic_map(layout)
+    drawn = {t.get_gid(): t for t in fig.axes[0].texts if t.get_gid()}
+    assert set(drawn) == {t.key for t in layout.texts}
+    for t in layout.texts:
+        assert drawn[t.key].get_position() == pytest.approx((t.x, t.y))
+        assert drawn[t.key].get_fontsize() == pytest.approx(t.fontsize)
+    assert not [a for a in vars(fig) if a.startswith("_compendium")]   # nothing passed on the figure
+    svg = maps.thematic_map_svg(layout)
+    for n in layout.nodes:
+        x, y = layout.pixel(n.x, n.y)
+        assert f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{n.r * layout.unit:.1f}"' in svg
+    for t in layout.texts:
+        x, _y = layout.pixel(t.x, t.y)
+        assert f'<tspan x="{x:.1f}"' in svg
+    assert svg.count("marker-end") == len(layout.links) == len(tables["links"])
+    assert sum(t.leader is not None for t in layout.texts) == svg.count('stroke-width="1"/>')
+    # built the same way twice, it is the same layout
+    assert layout == maps.thematic_map_layout(tables["integrated"], tables["group_themes"], tables["segment_themes"],
+                                              tables["links"], cooc, PALETTE, LABELS)

@@ -170,3 +170,65 @@ def test_network_guard_is_installed_in_every_python_process_of_a_run():
                             "socket.getaddrinfo.__name__)"], env=guarded_env(os.devnull), capture_output=True,
                            text=True)
     assert probe.stdout.split() == ["guarded_connect", "guarded_getaddrinfo"]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                ppid = int(open(f"/proc/{stat}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(stat))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process tree from /proc")
+def test_a_killed_run_leaves_no_process_and_nothing_looking_current_and_a_rerun_matches(reruns, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "killed"
+    shutil.copytree(reruns["first"], out)            # a finished run, as a user would have it
+    for executed in (out / "notebooks").glob("0[3-7]*.ipynb"):
+        executed.unlink()                              # stages 03-07 must run again
+    study = SMALL_STUDY.relative_to(ROOT)
+    make = subprocess.Popen(["make", "--no-print-directory", "all", f"STUDY={study}", f"OUTPUT_DIR={out}"],
+                            cwd=ROOT, env=guarded_env(os.devnull), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    printed = ""
+    while "▶ 04_group_themes" not in printed:
+        line = make.stdout.readline()
+        assert line, f"the run ended before stage 04:\n{printed}"
+        printed += line
+    time.sleep(3)                                      # the theme fits and their workers are running
+    tree = _descendants(make.pid) | {make.pid}
+    os.killpg(make.pid, signal.SIGKILL)
+    make.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(p) for p in tree):
+        time.sleep(0.5)
+    assert [p for p in tree if _alive(p)] == [], "processes of the killed run are still alive"
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["status"].startswith("incomplete") and not (out / "report.html").exists()
+    assert not (out / "export").exists()
+    rerun = subprocess.run(["make", "--no-print-directory", "all", f"STUDY={study}", f"OUTPUT_DIR={out}"], cwd=ROOT,
+                           env=guarded_env(os.devnull), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    for item in json.loads((reruns["first"] / "run_manifest.json").read_text())["outputs"]:
+        assert (out / item["path"]).read_bytes() == (reruns["first"] / item["path"]).read_bytes(), item["path"]

@@ -199,3 +199,19 @@ def test_every_decision_handler_says_what_it_does_to_the_state():
 
     assert set(HANDLERS) == set(ACTIONS)
     assert all(len((h.__doc__ or "").split()) >= 8 for h in HANDLERS.values())
+
+
+def test_the_documented_keys_of_split_define_and_link_are_read(data, first_run, tmp_path):
+    rota = [s for s in sorted(first_run[R2]) if "rota" in data.tables()[2].set_index("segment_id").loc[s, "text"]]
+    path = tmp_path / "w.yml"
+    path.write_text(yaml.safe_dump({"workshop": 1, "decisions": [
+        {"action": "split", "theme": R2, "parts": {"Rota pressures": rota[:1], "Targets": ["targets"]}},
+        {"action": "merge", "themes": [f"{R2}.1"], "into": "I01", "label": "Rota pressures"},
+        {"action": "merge", "themes": [f"{R2}.2", R3], "into": "I02", "label": "Targets and delays"},
+        {"action": "define", "theme": "I01", "description": "Rotas.", "elements": ["rotas leave room for people"]},
+        {"action": "link", "source": "I01", "target": "I02", "relation": "leads to"}]}))
+    result = integrate(*data.tables(), [load_workshop(path, 1)], GROUPS)
+    assert result.definition_elements == ["rotas leave room for people"]
+    assert result.links[["source", "target", "relation"]].values.tolist() == [["I01", "I02", "leads to"]]
+    parts = result.segment_themes.set_index("segment_id")["group_theme"]
+    assert {parts[s] for s in rota} == {f"{R2}.1"}

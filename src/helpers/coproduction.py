@@ -50,6 +50,8 @@ RELATIONS = ("part of", "leads to", "in tension with")
 #: Taylor et al. (2017): the five defining attributes of compassion.
 ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
 _INTEGRATED_ID = re.compile(r"^I\d{2,}$")
+#: A segment id (``FG03-t012-s0``): a split seed that names a quote rather than a keyword.
+GROUP_SEGMENT_ID = re.compile(r"^\S+-t\d+-s\d+$")
 #: Proposal rule: two themes from different groups are proposed together when
 #: 0.8 × cosine(centroids) + 0.2 × Jaccard(keywords) reaches the threshold.
 PROPOSAL_WEIGHTS = (0.8, 0.2)
@@ -333,7 +335,13 @@ def split(state: Integration, d: Decision) -> None:
     if tid in state.placed:
         raise d.error(f"splits '{tid}', which {state.placed[tid][1]} already placed in {state.placed[tid][0]}",
                       "split it before it is merged")
-    parts = d.get("into", list)
+    if isinstance(d.fields.get("parts"), dict):
+        # The board's (and docs/workshop_files.md's) form: {label: [segment ids or keywords]}.
+        parts = [{"label": label, "quotes": [str(v) for v in seeds or [] if GROUP_SEGMENT_ID.match(str(v))],
+                  "keywords": [str(v) for v in seeds or [] if not GROUP_SEGMENT_ID.match(str(v))]}
+                 for label, seeds in d.fields["parts"].items()]
+    else:
+        parts = d.get("into", list)
     if len(parts) < 2:
         raise d.error("needs at least two parts under 'into:'", "add a second part")
     if not all(isinstance(p, dict) for p in parts):
@@ -375,15 +383,15 @@ def define(state: Integration, d: Decision) -> None:
     """Describe an integrated theme and add its elements to the co-produced definition."""
     theme = state.integrated_theme(str(d.get("theme")), d)
     theme.description = str(d.get("description")).strip()
-    elements = d.fields.get("definition_elements") or []
+    elements = d.fields.get("elements") or d.fields.get("definition_elements") or []
     theme.definition_elements += [str(e) for e in ([elements] if isinstance(elements, str) else elements)]
     state.log(d, "define", [theme.id], [theme.id], d.rationale)
 
 
 def link(state: Integration, d: Decision) -> None:
     """Relate two integrated themes: part of, leads to, or in tension with."""
-    a = state.integrated_theme(str(d.get("from")), d)
-    b = state.integrated_theme(str(d.get("to")), d)
+    a = state.integrated_theme(str(d.get("source" if "source" in d.fields else "from")), d)
+    b = state.integrated_theme(str(d.get("target" if "target" in d.fields else "to")), d)
     relation = str(d.get("relation"))
     if relation not in RELATIONS:
         raise d.error(f"has relation '{relation}'", f"use one of: {', '.join(RELATIONS)}")

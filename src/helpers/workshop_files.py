@@ -35,7 +35,7 @@ CARRY_OVER_OVERLAP = 0.5
 GROUP_THEME_ID = re.compile(r"(?<![\w:.])([A-Za-z][\w-]*:T\d+)((?:\.\d+)*)(?!\w)")
 SNAPSHOT_COLUMNS = ["theme_id", "fingerprint", "segment_id"]
 #: Decision keys whose values name themes.
-THEME_KEYS = ("themes", "theme", "from", "to")
+THEME_KEYS = ("themes", "theme", "from", "to", "source", "target")
 
 
 class WorkshopError(UserError):
@@ -82,12 +82,8 @@ def load_workshop(path: Path, number: int) -> Workshop:
                                                  for v in based_on.values()):
         raise WorkshopError(f"{path}: 'based_on:' should map theme ids to 8-character fingerprints "
                             "(e.g. 'radiographers:T02: 3f9a1c2e'); copy the lines from the workshop pack.")
-    snapshot = raw.get("snapshot")
-    if snapshot:
-        snapshot = path.parent / str(snapshot)
-        if not snapshot.is_file():
-            raise WorkshopError(f"{path}: 'snapshot: {raw['snapshot']}' names a file that does not exist beside it; "
-                                "copy the snapshot file that came with the workshop pack next to this file.")
+    # A missing snapshot matters only when a pinned theme changed (resolve_themes says so).
+    snapshot = path.parent / str(raw["snapshot"]) if raw.get("snapshot") else None
     return Workshop(path=path, number=declared, title=str(raw.get("title", f"Workshop {declared}")),
                     date=str(raw.get("date", "") or ""), attendees=dict(raw.get("attendees") or {}),
                     decisions=list(raw.get("decisions") or []), definition=str(raw.get("definition") or "").strip(),
@@ -173,7 +169,7 @@ class Resolution:
 
 def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resolution:
     """Check every group theme the workshop names against this run (see the module doc)."""
-    snapshot = read_snapshot(workshop.snapshot) if workshop.snapshot else {}
+    snapshot = read_snapshot(workshop.snapshot) if workshop.snapshot and workshop.snapshot.is_file() else {}
     first_use = {}
     for index, decision in enumerate(workshop.decisions, start=1):
         for tid in named_group_themes(decision):
@@ -196,9 +192,9 @@ def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resoluti
         if seen is None or fingerprint(seen) != pinned:
             result.unresolved[tid] = (
                 f"{where}: the theme {tid} the workshop saw (fingerprint {pinned}) has changed ({now}) and no "
-                "snapshot of its members came with the file, so its successor cannot be found; name the "
-                "snapshot file from the workshop pack under 'snapshot:', or check the theme by hand and "
-                "update its id and fingerprint.")
+                "snapshot of its members came with the file, so its successor cannot be found; copy the "
+                "snapshot file from the workshop pack beside the workshop file and name it under 'snapshot:', "
+                "or check the theme by hand and update its id and fingerprint.")
             continue
         group = tid.split(":")[0]
         candidates = sorted(((jaccard(seen, m), t) for t, m in members.items() if t.split(":")[0] == group),
@@ -304,7 +300,8 @@ def rebase_study(study, output_dir: Path, out=sys.stdout) -> int:
         shutil.copy2(workshop.path, backup / workshop.path.name)
         write_text_atomic(workshop.path, plan.new_text)
         if plan.snapshot is not None:
-            shutil.copy2(workshop.snapshot, backup / workshop.snapshot.name)
+            if workshop.snapshot.is_file():
+                shutil.copy2(workshop.snapshot, backup / workshop.snapshot.name)
             write_csv_atomic(plan.snapshot, workshop.snapshot)
         for change in plan.changes:
             print(f"✓ {workshop.path.name}: {change}", file=out)

@@ -1,0 +1,248 @@
+"""The workshop board: run a co-production workshop in a browser, leave with its decision file.
+
+:func:`write_board` writes ``workshop_board.html``: one self-contained page (no server,
+no network) showing the state after the last recorded workshop — a card for every group
+theme not yet placed and a pile for every integrated theme — on which a room merges,
+renames, drops (with a rationale), defines, links, assigns and splits, sees each pile's
+balance across participant groups live, and downloads ``workshop_N.yml`` in the shape of
+``docs/workshop_files.md`` (with the ``based_on`` fingerprints of the themes it used).
+
+Everything the browser needs is computed here from plain tables and embedded as JSON:
+per-theme segment counts by participant group and by speaker, per-group totals, and
+fingerprints. The browser adds counts and applies :mod:`helpers.balance`'s formula
+(ported as ``board_assets.BALANCE_JS``), so a pile's balance on the board is the number
+notebook 05 will compute. Cards take their colours, sizes and labels from the thematic
+map's layout (:func:`helpers.maps.thematic_map_layout`), which the board also draws.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ._io import UserError, write_text_atomic
+from ._io import cell_list as _split
+from ._io import cell_text as _text
+from ._io import html_text as _e
+from .board_assets import BALANCE_JS, YAML_JS
+from .identity import fingerprint
+from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg
+from .study import Study, group_palette
+
+#: The five defining attributes of compassion (Taylor et al. 2017), as notebook 05 checks them.
+ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
+RELATIONS = ("part of", "leads to", "in tension with")
+#: Quotes shown on a card: the issue asks for 3-5; group_themes.csv carries up to five.
+MAX_QUOTES = 5
+
+
+class BoardError(UserError):
+    """The tables cannot make a board; the message names the file and the fix."""
+
+
+def _truthy(value) -> bool | None:
+    text = _text(value).lower()
+    if text in ("true", "1", "yes", "unstable"):
+        return True
+    if text in ("false", "0", "no", "stable"):
+        return False
+    return None
+
+
+def _quote_segments(row: dict) -> list[str]:
+    return _split(row.get("quote_segments"))
+
+
+def next_workshop_number(study: Study) -> int:
+    """One more than the highest ``workshop:`` number among the study's workshop files
+    (or than their count, for files without a number)."""
+    numbers = []
+    for k, path in enumerate(study.workshops, start=1):
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            raw = {}
+        value = raw.get("workshop", k) if isinstance(raw, dict) else k
+        numbers.append(int(value) if str(value).isdigit() else k)
+    return max(numbers, default=0) + 1
+
+
+def board_data(study: Study, group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: pd.DataFrame,
+               integrated: pd.DataFrame, audit: pd.DataFrame, segment_themes: pd.DataFrame | None = None,
+               workshop: int | None = None, layout=None) -> dict:
+    """The JSON the board page starts from (see the module docstring). ``layout``: the
+    thematic map's layout, for the cards' colours (built here when not given)."""
+    for name, table, needed in (("group_themes.csv", group_themes, {"participant_group", "theme_id", "label"}),
+                                ("theme_assignments.parquet", assignments, {"segment_id", "theme_id"}),
+                                ("segments.parquet", segments, {"segment_id", "participant_group", "focus_group",
+                                                                "speaker"}),
+                                ("integrated_themes.csv", integrated, {"theme_id", "label", "status",
+                                                                       "source_themes"})):
+        missing = sorted(needed - set(table.columns))
+        if missing:
+            raise BoardError(f"{name} has no column {missing[0]!r}; rerun the notebook that writes it "
+                             "(04 for group themes, 03 for segments, 05 for integrated themes).")
+    group_ids = list(study.group_ids)
+    palette = group_palette(group_ids)
+    speaker_of = {s: f"{fg}/{sp}" for s, fg, sp in zip(segments["segment_id"], segments["focus_group"],
+                                                       segments["speaker"])}
+    group_of_segment = dict(zip(segments["segment_id"], segments["participant_group"]))
+    speaker_ids = {key: k for k, key in enumerate(sorted(set(speaker_of.values())))}  # counts only, no names
+
+    # members of every theme: group themes after earlier splits come from segment_themes
+    members: dict[str, list[str]] = {}
+    if segment_themes is not None and "group_theme" in segment_themes.columns:
+        for sid, tid in zip(segment_themes["segment_id"], segment_themes["group_theme"]):
+            if _text(tid):
+                members.setdefault(_text(tid), []).append(sid)
+        for sid, tid in zip(segment_themes["segment_id"], segment_themes["integrated_theme"]):
+            if _text(tid):
+                members.setdefault(_text(tid), []).append(sid)
+    base_members: dict[str, list[str]] = {}
+    for sid, tid in zip(assignments["segment_id"], assignments["theme_id"]):
+        base_members.setdefault(_text(tid), []).append(sid)
+    for tid, sids in base_members.items():
+        members.setdefault(tid, sids)
+
+    def tallies(sids):
+        by_group = Counter(group_of_segment.get(s, "") for s in sids)
+        by_speaker = Counter(speaker_ids[speaker_of[s]] for s in sids if s in speaker_of)
+        return ({g: int(by_group.get(g, 0)) for g in group_ids if by_group.get(g)},
+                {str(k): int(v) for k, v in sorted(by_speaker.items())})
+
+    if layout is None:
+        layout = thematic_map_layout(integrated, group_themes, segment_themes, None, None, palette,
+                                     study.group_labels)
+    nodes = {n.id: n for n in layout.nodes}
+
+    cards: dict[str, dict] = {}
+    for row in group_themes.to_dict("records"):
+        tid = _text(row["theme_id"])
+        group = _text(row["participant_group"])
+        sids = members.get(tid, [])
+        counts, speakers = tallies(sids)
+        quotes = [_text(row.get(f"quote_{k}")) for k in range(1, MAX_QUOTES + 1)]
+        segs = _quote_segments(row)
+        card_quotes = [{"text": q, "segment": segs[k] if k < len(segs) else ""} for k, q in enumerate(quotes) if q]
+        node = nodes.get(tid)
+        cards[tid] = {
+            "id": tid, "kind": "group", "group": group, "label": _text(row["label"]),
+            "keywords": _split(row.get("keywords"))[:8], "n": len(sids) or int(float(_text(row.get("n_segments"))
+                                                                                  or 0)),
+            "quotes": card_quotes,
+            "fingerprint": _text(row.get("fingerprint")) or (fingerprint(base_members[tid]) if tid in base_members
+                                                             else fingerprint(sids)),
+            "unstable": _truthy(row.get("unstable")), "consensus": _text(row.get("consensus")),
+            "caveat": _text(row.get("caveat")), "counts": counts, "speakers": speakers,
+            "colour": node.colour if node else palette.get(group, "#BBBBBB"),
+        }
+    agreed, proposed = [], []
+    for row in integrated.to_dict("records"):
+        tid = _text(row["theme_id"])
+        sources = _split(row["source_themes"])
+        sids = members.get(tid) or [s for src in sources for s in members.get(src, [])]
+        counts, speakers = tallies(sids)
+        status = _text(row.get("status")) or "agreed"
+        cards[tid] = {
+            "id": tid, "kind": "integrated", "status": status, "label": _text(row["label"]),
+            "description": _text(row.get("description")), "sources": sources, "n": len(sids),
+            "fingerprint": fingerprint(sids), "counts": counts, "speakers": speakers,
+            "workshop": _text(row.get("workshop")),
+        }
+        (proposed if status == "proposed" else agreed).append(tid)
+    placed = {s for t in agreed for s in cards[t]["sources"]}
+    dropped = sorted({t for t in (_text(x) for x in _split_audit(audit, "drop")) if t in cards})
+    split_parents = {t.rsplit(".", 1)[0] for t in cards if "." in t.split(":", 1)[-1]}
+    unplaced = [t for t, c in cards.items() if c["kind"] == "group" and t not in placed and t not in dropped
+                and t not in split_parents]
+    totals = Counter(group_of_segment.values())
+    number = workshop if workshop is not None else next_workshop_number(study)
+    return {
+        "study": {"name": study.name, "title": study.title},
+        "workshop": number,
+        "groups": [{"id": g, "label": study.group_labels.get(g, g), "colour": palette[g]} for g in group_ids],
+        "totals": {g: int(totals.get(g, 0)) for g in group_ids},
+        "attributes": list(ATTRIBUTES), "relations": list(RELATIONS),
+        "cards": cards, "agreed": sorted(agreed), "proposed": sorted(proposed), "unplaced": sorted(unplaced),
+        "dropped": dropped,
+        "illustrative": bool(study.synthetic),
+    }
+
+
+def _split_audit(audit: pd.DataFrame | None, action: str) -> list[str]:
+    """The inputs of every ``action`` row of workshop_audit.csv."""
+    if audit is None or audit.empty or not {"action", "inputs"} <= set(audit.columns):
+        return []
+    return [t for a, inputs in zip(audit["action"], audit["inputs"]) if _text(a) == action for t in _split(inputs)]
+
+
+def board_html(data: dict, map_svg: str) -> str:
+    """The page: header form, piles, proposals, unplaced cards, the map, decisions so far."""
+    from .board_assets import BOARD_CSS, BOARD_JS
+    from .maps._common import _json_script
+
+    n = data["workshop"]
+    title = f"Workshop board: workshop {n} — {data['study']['title']}"
+    legend = "".join(f'<span class="chip"><i style="background:{_e(g["colour"])}"></i>{_e(g["label"])}</span>'
+                     for g in data["groups"])
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{_e(title)}</title>\n<style>{BOARD_CSS}</style>\n</head>\n<body>\n"
+        f'<header><h1>Workshop {n}: sorting the themes together</h1>'
+        f'<p class="sub">{_e(data["study"]["title"])} · state after the last recorded workshop · works offline</p>'
+        f'<div class="legend">{legend}</div></header>\n'
+        '<form id="meta" class="meta" onsubmit="return false">'
+        '<label>Title <input id="w-title" size="40"></label>'
+        '<label>Date <input id="w-date" type="date"></label>'
+        '<span id="attendees"></span></form>\n'
+        '<nav class="toolbar" aria-label="Board actions">'
+        '<button id="merge-selected" type="button">Merge selected (M)</button>'
+        '<button id="download" type="button">Download decisions</button>'
+        '<label class="button" for="load-file">Load a decision file…</label>'
+        '<input id="load-file" type="file" accept=".yml,.yaml,text/yaml" class="visually-hidden">'
+        '<button id="undo" type="button">Undo</button>'
+        '<button id="print" type="button" onclick="window.print()">Print</button></nav>\n'
+        '<p id="status" role="status" aria-live="polite"></p>\n'
+        '<details class="help"><summary>How to use the board (mouse or keyboard)</summary><ul>'
+        '<li>Drag a card onto another card to start a pile, or onto a pile to add it. With the keyboard: '
+        'Tab to a card, press <kbd>Space</kbd> to select it, select more, then press <kbd>M</kbd> (or '
+        '“Merge selected”) and name the pile; press <kbd>A</kbd> to add the selected cards to a pile.</li>'
+        '<li>Each pile shows how much of each participant group’s talk it holds, its balance (1 = every group '
+        'equally, 0 = one group only) and flags, as notebook 05 computes them.</li>'
+        '<li>Dropping needs a reason. “Download decisions” saves <code>workshop_N.yml</code>; put it in '
+        '<code>data/workshops/</code>, list it in <code>study.yml</code> and rerun; “Load” continues from a '
+        'saved file.</li></ul></details>\n'
+        '<main>'
+        '<section aria-labelledby="h-piles"><h2 id="h-piles">Piles: integrated themes</h2><div id="piles" '
+        'class="piles"></div></section>'
+        '<section aria-labelledby="h-cards"><h2 id="h-cards">Group themes not yet placed</h2>'
+        '<div id="cards" class="cards"></div></section>'
+        '<section aria-labelledby="h-proposals"><h2 id="h-proposals">Suggested piles (from the similarity step, '
+        'not agreed)</h2><div id="proposals" class="piles"></div></section>'
+        '<section aria-labelledby="h-decisions"><h2 id="h-decisions">Decisions so far</h2>'
+        '<ol id="decisions"></ol></section>'
+        '<section aria-labelledby="h-map" class="map"><h2 id="h-map">The thematic map after the last workshop</h2>'
+        f'<div class="chart">{map_svg}</div></section>'
+        '</main>\n<dialog id="dialog"><form method="dialog" id="dialog-form"></form></dialog>\n'
+        f'{_json_script("board-data", data)}\n'
+        f"<script>{BALANCE_JS}{YAML_JS}{BOARD_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def write_board(path: str | Path, study: Study, group_themes: pd.DataFrame, assignments: pd.DataFrame,
+                segments: pd.DataFrame, integrated: pd.DataFrame, audit: pd.DataFrame,
+                segment_themes: pd.DataFrame | None = None, links: pd.DataFrame | None = None,
+                workshop: int | None = None) -> Path:
+    """Write ``workshop_board.html`` (atomically) and return its path."""
+    palette = group_palette(study.group_ids)
+    cooc = (cooccurrence_edges(segment_themes, segments) if segment_themes is not None
+            and "integrated_theme" in segment_themes.columns else None)
+    layout = thematic_map_layout(integrated, group_themes, segment_themes, links, cooc, palette, study.group_labels)
+    data = board_data(study, group_themes, assignments, segments, integrated, audit, segment_themes, workshop, layout)
+    tips = {n.id: f"{n.id} · {n.label.splitlines()[-1] if n.kind == 'main' else n.label}".replace("\n", " ")
+            for n in layout.nodes}
+    return write_text_atomic(path, board_html(data, thematic_map_svg(layout, tips, interactive=False)))
