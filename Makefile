@@ -116,7 +116,8 @@ $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \
-		$(NB_OUT)/02_describe_groups.ipynb $(H)/refi.py $(H)/report.py $(COMMON)
+		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
+		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))

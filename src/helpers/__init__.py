@@ -10,7 +10,10 @@ One module per stage of the co-production process model (see README):
 - ``themes``       independent thematic analysis per participant group
 - ``coproduction`` workshops that integrate the groups' themes
 - ``maps``         thematic maps, heatmap, lineage
-- ``refi``         REFI-QDA export and human-coding comparison
+- ``qda_export``   REFI-QDA project for QDA software (``qda_layout``: its plain text and
+                   positions; ``qda_codebook``: its code tree, .qdc and Taguette CSV)
+- ``human_codes``  codes applied by people, read back onto the segments
+- ``agreement``    human coding against the themes (κ, Gwet's AC1, F1, k-means baseline)
 - ``pipeline``     running notebooks with papermill and the run manifest
 - ``kernels``      spare kernels, started (and importing) ahead of the stage that uses them
 """

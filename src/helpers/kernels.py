@@ -52,7 +52,7 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     "04_group_themes": ("helpers.pipeline", "helpers.themes", "bertopic", "hdbscan", "umap"),
     "05_coproduction_workshops": ("helpers.pipeline", "helpers.coproduction"),
     "06_thematic_maps": ("helpers.pipeline", "helpers.maps"),
-    "07_export": ("helpers.pipeline", "helpers.refi", "helpers.report"),
+    "07_export": ("helpers.pipeline", "helpers.qda_export", "helpers.agreement", "helpers.report"),
 }
 
 #: Stages whose results nothing reads until the run's end (00's figure, 02's tables for
