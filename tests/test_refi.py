@@ -356,8 +356,9 @@ def test_export_is_dated_and_signed_by_the_run(inputs, tmp_path):
     dates = {el.get("creationDateTime") for el in root.iter() if el.get("creationDateTime")}
     assert dates == {"2026-04-15T00:00:00Z"}
     assert [u.get("name") for u in root.iter(P + "User")] == ["refi-test pipeline, seed 7"]
+    # QualCoder cannot import a source without a date: an undated study gets the marker date
     undated = _project(export_qdpx(tmp_path / "undated.qdpx", *split(inputs)))
-    assert not [el for el in undated.iter() if el.get("creationDateTime")]
+    assert undated.find(f"{P}Sources/{P}TextSource").get("creationDateTime") == "2000-01-01T00:00:00Z"
 
 
 def test_export_date_is_the_latest_workshop_else_focus_group_date(tmp_path):

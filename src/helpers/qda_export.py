@@ -20,8 +20,9 @@ ATLAS.ti, MAXQDA) to check, recode and extend them. The project holds:
 
 Deterministic: GUIDs are UUID5 of stable keys, rows are sorted, zip members carry a fixed
 timestamp, and the only date written is the one given (the study's latest workshop or
-focus-group date; none when the study records no date), so the same inputs give the same
-bytes.
+focus-group date), so the same inputs give the same bytes. QualCoder cannot import a
+source without a date, so a study that records none is dated :data:`UNDATED`, and the
+export status says so.
 """
 
 from __future__ import annotations
@@ -53,11 +54,13 @@ from .qda_layout import PROJECT_NS, clean, guid, plain_text_layout, require, seg
     split_ids, xml_text
 
 __all__ = ["ExportTables", "ExportIdentity", "export_qdpx", "project_code_tree", "export_date", "write_exports",
-           "OUTLIER_CODE_NAME"]
+           "OUTLIER_CODE_NAME", "UNDATED"]
 
 P = f"{{{PROJECT_NS}}}"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)   # zip's earliest date: member times are not the export's date
 OUTLIER_CODE_NAME = "Reassigned outliers"
+#: The date of an export whose study records no date (QualCoder needs one on every source).
+UNDATED = "2000-01-01T00:00:00Z"
 OUTLIER_COLOUR = "#777777"
 _VARIABLE_DESCRIPTIONS = {
     "participant_group": "The independent data set (participant group) of the focus group.",
@@ -89,8 +92,8 @@ class ExportIdentity:
     study_title: str
     group_labels: Mapping | list = field(default_factory=dict)
     palette: Mapping[str, str] | None = None
-    #: xsd:dateTime of every dated element; None writes no date
-    created: str | None = None
+    #: xsd:dateTime of every dated element (see :func:`export_date`)
+    created: str = UNDATED
     user_name: str = "compendium pipeline"
 
 
@@ -140,8 +143,8 @@ def export_date(study) -> str | None:
     return f"{chosen.isoformat()}T00:00:00Z" if chosen else None
 
 
-def _dated(created: str | None, **attrs) -> dict:
-    return {**attrs, "creationDateTime": created} if created else attrs
+def _dated(created: str, **attrs) -> dict:
+    return {**attrs, "creationDateTime": created}
 
 
 # --------------------------------------------------------------------------- code tree, notes
@@ -289,7 +292,7 @@ def _source_description(fg: str, utts: pd.DataFrame, labels: Mapping[str, str]) 
 
 
 def _add_sources(root, texts: dict[str, str], selections: list[_Selection], source_guid: dict[str, str],
-                 descriptions: dict[str, str], user: str, created: str | None, study_name: str) -> list[tuple[str, bytes]]:
+                 descriptions: dict[str, str], user: str, created: str, study_name: str) -> list[tuple[str, bytes]]:
     sources = etree.SubElement(root, P + "Sources")
     members = []
     for fg, text in texts.items():
@@ -312,7 +315,7 @@ def _add_sources(root, texts: dict[str, str], selections: list[_Selection], sour
     return members
 
 
-def _add_notes(root, notes: list[tuple[str, str, str]], user: str, created: str | None) -> list[tuple[str, bytes]]:
+def _add_notes(root, notes: list[tuple[str, str, str]], user: str, created: str) -> list[tuple[str, bytes]]:
     if not notes:
         return []
     notes_el = etree.SubElement(root, P + "Notes")
@@ -426,13 +429,17 @@ def write_exports(output_dir: Path, study, tables: ExportTables, disclosures: pd
     export_dir = output_dir / "export"
     allowed, reason = exports_allowed(disclosures, study)
     if allowed:
+        created = export_date(study)
         identity = ExportIdentity(study.name, study.title, study.group_labels, group_palette(study.group_ids),
-                                  export_date(study), f"{study.name} pipeline, seed {seed}")
+                                  created or UNDATED, f"{study.name} pipeline, seed {seed}")
         qdpx = export_qdpx(export_dir / f"{study.name}.qdpx", tables, identity)
         tree, _ = project_code_tree(tables, identity)
         qdc = export_codebook(export_dir / "codebook.qdc", tree, study.name)
         taguette = export_taguette_codebook(export_dir / "codebook.csv", tree)
         status = f"Exported {qdpx.name}, {qdc.name} and {taguette.name} (Taguette). {reason}"
+        if not created:
+            status += (f" The study records no date, so the export is dated {UNDATED[:10]}; add 'date:' to the "
+                       f"workshop files or focus groups of study.yml to date it by the study.")
     else:
         for stale in export_dir.glob("*"):
             stale.unlink()
