@@ -288,6 +288,52 @@ def test_selections_index_segment_spans_in_code_points(inputs, exported):
     assert texts[fg][start:].startswith("Then we apologise 🙏")
 
 
+def test_round_trip_with_pyrefiqda(tmp_path, inputs, exported):
+    pyrefiqda = pytest.importorskip("pyrefiqda")
+    extract = tmp_path / "extracted"
+    project = pyrefiqda.RefiProject.load(exported, extract_dir=str(extract))
+    assert project.name == STUDY_NAME
+    assert [u.name for u in project.users.user] == ["compendium pipeline"]
+    codes = {}
+
+    def walk(items, parent):
+        for code in items:
+            codes[code.guid] = (code.name, parent)
+            walk(code.code, code.name)
+
+    walk(project.code_book.codes.code, None)
+    cases = {case.guid: case for case in project.cases.case}
+    assert sorted((name, parent) for guid, (name, parent) in codes.items() if guid not in cases) == sorted([
+        (I01, None), (I02, None), ("Not integrated", None), (R1, I01), (P1, I01), (R2, I02), (P2, I02),
+        (R3, "Not integrated")])
+    themes = inputs["segment_themes"].set_index("segment_id")
+    seen = set()
+    for source in project.sources.text_source:
+        text = pyrefiqda.RefiProject.resolve_source_path(source.plain_text_path, extract).read_text(encoding="utf-8")
+        for sel in source.plain_text_selection:
+            coded = [codes[c.code_ref.target_guid] for c in sel.coding]
+            if sel.coding[0].code_ref.target_guid in cases:
+                continue                                           # a turn held by its case
+            assert text[sel.start_position:sel.end_position] == _span(inputs, sel.name)
+            integrated = themes.loc[sel.name, "integrated_theme"]
+            assert coded[0][1] == (coded[1][0] if integrated else "Not integrated")
+            assert len(coded) == (2 if integrated else 1)
+            seen.add(sel.name)
+    assert seen == set(inputs["segments"]["segment_id"])
+    variables = {v.guid: v.name for v in project.variables.variable}
+    brenda = next(c for c in cases.values() if c.name == "Brenda (FG02)")
+    values = {variables[v.variable_ref.target_guid]: v.text_value for v in brenda.variable_value}
+    assert values == {"participant_group": "patients_carers", "role": "participant", "focus_group": "FG02",
+                      "speaker_type": "patient"}
+    assert len(brenda.selection_ref) == 2 and len(brenda.source_ref) == 1
+    notes = project.notes.note
+    assert [n.description for n in notes][0] == \
+        "workshop 1, decision 1: merge — Both groups describe being known by name."
+    for note in notes:
+        local = pyrefiqda.RefiProject.resolve_source_path(note.plain_text_path, extract)
+        assert local.read_text(encoding="utf-8") == note.description
+
+
 def test_cases_carry_their_turns_the_way_qualcoder_reads_them(inputs, exported):
     """QualCoder links text to a case through codings of a code sharing the case's GUID."""
     root = _project(exported)
