@@ -41,10 +41,11 @@ ORIGIN = "compassion co-production compendium (helpers.qda_export)"
 NOT_INTEGRATED = "Not integrated"
 # Okabe-Ito, colour-blind safe: participant groups when the caller gives no palette.
 GROUP_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#999999")
-# Integrated themes: Paul Tol's "muted" and "dark" qualitative colours, far enough apart
-# that QualCoder's nearest-colour matching keeps them apart.
-INTEGRATED_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
-                      "#882255", "#AA4499", "#222255", "#225555", "#225522", "#666633", "#663333")
+# Integrated themes: Paul Tol's and Okabe-Ito's qualitative colours, picked so that
+# QualCoder's nearest-colour matching (it maps every imported colour onto its own palette)
+# still gives each one its own colour, apart from those of the figures' group colours.
+INTEGRATED_COLOURS = ("#332288", "#44AA99", "#999933", "#DDCC77", "#CC6677", "#882255", "#77AADD", "#EE8866",
+                      "#FFAABB", "#99DDFF", "#BBCC33", "#AAAA00", "#E69F00", "#009E73", "#F0E442", "#D55E00")
 NEUTRAL_COLOUR = "#BBBBBB"
 
 
