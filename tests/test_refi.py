@@ -756,3 +756,12 @@ def test_compare_human_coding_reads_csv_and_says_when_there_is_none(inputs):
                                inputs["segment_themes"], level="group_theme")
     assert set(got.per_code["code"]) == {"Compassion/Delays", "Team"}
     assert got.summary["n_segments"].iloc[0] == 4 and "human_codes.csv" in got.message
+
+
+def test_notes_read_well_whether_the_audit_numbers_or_names_workshops(inputs, tmp_path):
+    audit = inputs["audit"].assign(workshop=["workshop_1", "workshop_1", "workshop_2"])
+    root = _project(export_qdpx(tmp_path / "named.qdpx", *split({**inputs, "audit": audit})))
+    assert [n.get("name") for n in root.iter(P + "Note")] == [
+        "Workshop 1, decision 1: merge", "Workshop 1, decision 2: drop", "Workshop 2, decision 1: confirm"]
+    numbered = _project(export_qdpx(tmp_path / "numbered.qdpx", *split(inputs)))
+    assert [n.get("name") for n in numbered.iter(P + "Note")] == [n.get("name") for n in root.iter(P + "Note")]

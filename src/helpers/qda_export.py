@@ -149,6 +149,14 @@ def _dated(created: str, **attrs) -> dict:
 
 # --------------------------------------------------------------------------- code tree, notes
 
+def _workshop_name(workshop: str) -> str:
+    """``"1"`` or ``"workshop_1"`` -> ``"Workshop 1"``."""
+    name = workshop.replace("_", " ").strip()
+    if not name.lower().startswith("workshop"):
+        name = f"workshop {name}"
+    return name[0].upper() + name[1:]
+
+
 def _decision_notes(audit: pd.DataFrame | None, tree: CodeTree, study_name: str) -> list[tuple[str, str, str]]:
     """One note (guid, name, text) per workshop decision; each decision is also appended to
     the description of the codes it names."""
@@ -159,13 +167,14 @@ def _decision_notes(audit: pd.DataFrame | None, tree: CodeTree, study_name: str)
     for _, row in audit.iterrows():
         w, i, action = clean(row["workshop"]), clean(row["index"]), clean(row["action"])
         rationale = clean(row.get("rationale", ""))
-        text = f"workshop {w}, decision {i}: {action}" + (f" — {rationale}" if rationale else "")
-        notes.append((guid(study_name, "note", w, i), f"Workshop {w}, decision {i}: {action}", text))
+        workshop = _workshop_name(w)
+        text = f"{workshop.lower()}, decision {i}: {action}" + (f" — {rationale}" if rationale else "")
+        notes.append((guid(study_name, "note", w, i), f"{workshop}, decision {i}: {action}", text))
         touched: list[Code] = []
         for token in split_ids(row.get("inputs", "")) + split_ids(row.get("outputs", "")):
             touched += [c for c in tree.codes_naming(token) if c not in touched]
         for code in touched:
-            code.description += f" Workshop {w}, decision {i} ({action})" + (f": {rationale}" if rationale else ".")
+            code.description += f" {workshop}, decision {i} ({action})" + (f": {rationale}" if rationale else ".")
     return notes
 
 
