@@ -105,7 +105,7 @@ all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_
 
 # The study's transcripts and workshop files, listed by helpers.study (which also
 # validates study.yml, so a broken study stops here with one sentence).
-ifeq ($(filter help clean clean-all venv lab test bench,$(MAKECMDGOALS)),)
+ifeq ($(filter help clean clean-all venv lab test bench qda-check,$(MAKECMDGOALS)),)
 ifneq ($(MAKECMDGOALS),)
 include $(OUT)/.study.mk
 endif
@@ -144,7 +144,8 @@ $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \
-		$(NB_OUT)/02_describe_groups.ipynb $(H)/refi.py $(H)/report.py $(COMMON)
+		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
+		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
@@ -170,6 +171,13 @@ verify: ## Rerun STUDY into VERIFY_DIR and list every output whose sha256 differ
 	@test -f "$(MANIFEST)" || { echo "$(MANIFEST) does not exist; give the run_manifest.json of the run to check."; exit 2; }
 	@rm -rf $(VERIFY_DIR) && $(MAKE) --no-print-directory all STUDY=$(STUDY) OUTPUT_DIR=$(VERIFY_DIR)
 	@$(PY) -m helpers.pipeline verify $(MANIFEST) $(VERIFY_DIR)/run_manifest.json
+
+# The QualCoder importers and REFI-QDA schemas beside the repository (not part of it).
+SHARED ?= ../shared
+
+.PHONY: qda-check
+qda-check: ## Open OUTPUT_DIR's export with QualCoder 3.8.2 and main and Taguette (SHARED=../shared); list what was lost
+	@$(BOOTSTRAP_PYTHON) tools/qda_check.py --shared $(SHARED) --export-dir $(OUT)/export --venv outputs/.qda-check-venv
 
 BENCH_ARGS ?= --with-tests --scale
 

@@ -1,4 +1,5 @@
-"""Tests for helpers.refi: REFI-QDA export, schema validity, round trip, human coding back in.
+"""Tests of the REFI-QDA export (helpers.qda_export, qda_codebook, qda_layout) and of human
+coding read back in (helpers.human_codes, helpers.agreement).
 
 The synthetic study below (two focus groups, nine turns, eleven segments, two integrated
 themes of two group themes each plus one group theme left out) carries curly quotes, em
@@ -19,17 +20,11 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from helpers import refi
-from helpers.refi import (
-    compare_with_themes,
-    disagreements,
-    export_codebook,
-    export_qdpx,
-    map_codes_to_segments,
-    plain_text_layout,
-    read_human_codes_csv,
-    read_human_codes_qdpx,
-)
+from helpers.agreement import compare_with_themes, disagreements
+from helpers.human_codes import map_codes_to_segments, read_human_codes_csv, read_human_codes_qdpx
+from helpers.qda_codebook import export_codebook
+from helpers.qda_export import ExportIdentity, ExportTables, export_qdpx, project_code_tree
+from helpers.qda_layout import plain_text_layout
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "refi"
@@ -135,6 +130,15 @@ def synthetic_inputs() -> dict:
             "group_labels": GROUP_LABELS}
 
 
+def split(inputs: dict, **identity) -> tuple[ExportTables, ExportIdentity]:
+    """The synthetic study as the export's two arguments (identity fields overridable)."""
+    tables = ExportTables(inputs["utterances"], inputs["segments"], inputs["segment_themes"], inputs["group_themes"],
+                          inputs["integrated_themes"], inputs["audit"], inputs.get("assignments"))
+    fields = {"study_name": inputs["study_name"], "study_title": inputs["study_title"],
+              "group_labels": inputs["group_labels"], **identity}
+    return tables, ExportIdentity(**fields)
+
+
 @pytest.fixture()
 def inputs():
     return synthetic_inputs()
@@ -142,7 +146,15 @@ def inputs():
 
 @pytest.fixture()
 def exported(tmp_path, inputs):
-    return export_qdpx(tmp_path / "export" / "study.qdpx", **inputs)
+    return export_qdpx(tmp_path / "export" / "study.qdpx", *split(inputs))
+
+
+# The code tree's names: a readable label, then the theme id in brackets.
+I01, I02 = "Seeing the person (I01)", "Time and information (I02)"
+R1, R2, R3 = ("Knowing the person (Therapeutic radiographers T01)", "Time pressure (Therapeutic radiographers T02)",
+              "Team support (Therapeutic radiographers T03)")
+P1, P2 = "Being seen as a person (Patients and carers T01)", "Being kept informed (Patients and carers T02)"
+CASES = ["Alan (FG02)", "Brenda (FG02)", "Gwen (FG01)", "Lewis (FG01)"]
 
 
 def _schema(name: str) -> etree.XMLSchema:
@@ -209,40 +221,52 @@ def test_export_validates_against_project_xsd(exported):
     assert len(names) == 6
 
 
+def _tree(el, ns):
+    return [(c.get("guid"), c.get("name"), c.get("isCodable"), c.get("color"),
+             c.findtext(ns + "Description"), _tree(c, ns)) for c in el.findall(ns + "Code")]
+
+
 def test_codebook_validates_and_has_the_project_code_tree(tmp_path, inputs, exported):
-    path = export_codebook(tmp_path / "codebook.qdc", study_name=STUDY_NAME,
-                           group_themes=inputs["group_themes"],
-                           integrated_themes=inputs["integrated_themes"],
-                           group_labels=GROUP_LABELS, segment_themes=inputs["segment_themes"])
+    tree, _ = project_code_tree(*split(inputs))
+    path = export_codebook(tmp_path / "codebook.qdc", tree, STUDY_NAME)
     schema = _schema("Codebook.xsd")
     doc = etree.parse(str(path))
     assert schema.validate(doc), schema.error_log
 
-    def tree(el, ns):
-        return [(c.get("guid"), c.get("name"), c.get("isCodable"), c.get("color"),
-                 c.findtext(ns + "Description"), tree(c, ns)) for c in el.findall(ns + "Code")]
-
-    codebook_tree = tree(doc.getroot().find(C + "Codes"), C)
-    project_tree = tree(_project(exported).find(f"{P}CodeBook/{P}Codes"), P)
+    codebook_tree = _tree(doc.getroot().find(C + "Codes"), C)
+    case_guids = {case.get("guid") for case in _project(exported).iter(P + "Case")}
+    project_tree = [c for c in _tree(_project(exported).find(f"{P}CodeBook/{P}Codes"), P) if c[0] not in case_guids]
     assert codebook_tree == project_tree
     names = [(name, [child[1] for child in children]) for _, name, *_, children in codebook_tree]
-    assert names == [
-        ("I01 Seeing the person", ["radiographers:T01 Knowing the person",
-                                   "patients_carers:T01 Being seen as a person"]),
-        ("I02 Time and information", ["radiographers:T02 Time pressure",
-                                      "patients_carers:T02 Being kept informed"]),
-        ("Not integrated", ["radiographers:T03 Team support"]),
-    ]
+    assert names == [(I01, [R1, P1]), (I02, [R2, P2]), ("Not integrated", [R3])]
     i01 = codebook_tree[0]
     assert i01[2] == "true" and codebook_tree[2][2] == "false"
-    assert i01[4] == "Being known by name & treated as a person. (status: agreed)"
+    assert i01[4].startswith("Being known by name & treated as a person. Status: agreed. Made of the group themes")
     child = i01[5][0]
     assert child[3] == "#E69F00" and i01[5][1][3] == "#56B4E9"       # colour per group
-    assert child[4] == ("Knowing the person. Keywords: name; explain; warm. "
-                        "Theme of Therapeutic radiographers (radiographers:T01).")
+    assert child[4].startswith("Knowing the person. Theme T01 of Therapeutic radiographers (radiographers:T01). "
+                               "Keywords: name; explain; warm. 3 segments.")
     sets = doc.getroot().findall(f"{C}Sets/{C}Set")
     assert [s.get("name") for s in sets] == list(GROUP_LABELS.values())
     assert len(sets[0].findall(C + "MemberCode")) == 3
+
+
+def test_code_names_read_well_and_colours_tell_themes_apart(inputs, exported):
+    codes = [c for c in _project(exported).iter(P + "Code")]
+    names = [c.get("name") for c in codes]
+    assert len(names) == len(set(names))                             # QualCoder and Taguette drop repeats
+    assert not any(" / " in n or ":" in n for n in names)
+    parents = [c for c in _project(exported).find(f"{P}CodeBook/{P}Codes") if c.get("name") in (I01, I02)]
+    colours = {c.get("color") for c in parents}
+    assert len(colours) == 2 and not colours & {"#E69F00", "#56B4E9"}   # one each, not a group's colour
+
+
+def test_a_group_theme_under_two_integrated_themes_keeps_every_name_unique(inputs, tmp_path):
+    integrated = inputs["integrated_themes"].copy()
+    integrated.loc[1, "source_themes"] = "radiographers:T02; patients_carers:T02; radiographers:T01"
+    root = _project(export_qdpx(tmp_path / "twice.qdpx", *split({**inputs, "integrated_themes": integrated})))
+    names = [c.get("name") for c in root.iter(P + "Code")]
+    assert names.count(R1) == 1 and f"{R1} [2]" in names
 
 
 def test_selections_index_segment_spans_in_code_points(inputs, exported):
@@ -251,7 +275,8 @@ def test_selections_index_segment_spans_in_code_points(inputs, exported):
     assert texts == plain_text_layout(inputs["utterances"])[0]
     selections = {sel.get("name"): (src.get("name"), int(sel.get("startPosition")),
                                     int(sel.get("endPosition")))
-                  for src in root.iter(P + "TextSource") for sel in src.iter(P + "PlainTextSelection")}
+                  for src in root.iter(P + "TextSource") for sel in src.iter(P + "PlainTextSelection")
+                  if "turn" not in sel.get("name")}
     assert sorted(selections) == sorted(inputs["segments"]["segment_id"])
     for sid, (fg, start, end) in selections.items():
         assert texts[fg][start:end] == _span(inputs, sid)
@@ -269,89 +294,163 @@ def test_round_trip_with_pyrefiqda(tmp_path, inputs, exported):
     project = pyrefiqda.RefiProject.load(exported, extract_dir=str(extract))
     assert project.name == STUDY_NAME
     assert [u.name for u in project.users.user] == ["compendium pipeline"]
-
     codes = {}
 
     def walk(items, parent):
         for code in items:
-            codes[code.guid] = (code.name, parent, code.is_codable)
+            codes[code.guid] = (code.name, parent)
             walk(code.code, code.name)
 
     walk(project.code_book.codes.code, None)
-    assert sorted((name, parent) for name, parent, _ in codes.values()) == sorted([
-        ("I01 Seeing the person", None), ("I02 Time and information", None), ("Not integrated", None),
-        ("radiographers:T01 Knowing the person", "I01 Seeing the person"),
-        ("patients_carers:T01 Being seen as a person", "I01 Seeing the person"),
-        ("radiographers:T02 Time pressure", "I02 Time and information"),
-        ("patients_carers:T02 Being kept informed", "I02 Time and information"),
-        ("radiographers:T03 Team support", "Not integrated")])
-
+    cases = {case.guid: case for case in project.cases.case}
+    assert sorted((name, parent) for guid, (name, parent) in codes.items() if guid not in cases) == sorted([
+        (I01, None), (I02, None), ("Not integrated", None), (R1, I01), (P1, I01), (R2, I02), (P2, I02),
+        (R3, "Not integrated")])
     themes = inputs["segment_themes"].set_index("segment_id")
     seen = set()
     for source in project.sources.text_source:
-        local = pyrefiqda.RefiProject.resolve_source_path(source.plain_text_path, extract)
-        text = local.read_text(encoding="utf-8")
+        text = pyrefiqda.RefiProject.resolve_source_path(source.plain_text_path, extract).read_text(encoding="utf-8")
         for sel in source.plain_text_selection:
-            assert text[sel.start_position:sel.end_position] == _span(inputs, sel.name)
             coded = [codes[c.code_ref.target_guid] for c in sel.coding]
-            group_theme, integrated = themes.loc[sel.name, ["group_theme", "integrated_theme"]]
-            assert coded[0][0].startswith(group_theme + " ")
-            if integrated:
-                assert len(coded) == 2 and coded[1][0].startswith(integrated + " ")
-                assert coded[0][1] == coded[1][0]                 # the child sits under that parent
-            else:
-                assert len(coded) == 1 and coded[0][1] == "Not integrated"
+            if sel.coding[0].code_ref.target_guid in cases:
+                continue                                           # a turn held by its case
+            assert text[sel.start_position:sel.end_position] == _span(inputs, sel.name)
+            integrated = themes.loc[sel.name, "integrated_theme"]
+            assert coded[0][1] == (coded[1][0] if integrated else "Not integrated")
+            assert len(coded) == (2 if integrated else 1)
             seen.add(sel.name)
     assert seen == set(inputs["segments"]["segment_id"])
-
-    cases = {case.name: case for case in project.cases.case}
-    assert sorted(cases) == ["Alan (FG02)", "Brenda (FG02)", "Gwen (FG01)", "Lewis (FG01)"]
     variables = {v.guid: v.name for v in project.variables.variable}
-    assert sorted(variables.values()) == ["focus_group", "participant_group", "role", "speaker_type"]
-    brenda = cases["Brenda (FG02)"]
+    brenda = next(c for c in cases.values() if c.name == "Brenda (FG02)")
     values = {variables[v.variable_ref.target_guid]: v.text_value for v in brenda.variable_value}
-    assert values == {"participant_group": "patients_carers", "role": "participant",
-                      "focus_group": "FG02", "speaker_type": "patient"}
-    assert len(brenda.selection_ref) == 3 and len(brenda.source_ref) == 1
-
+    assert values == {"participant_group": "patients_carers", "role": "participant", "focus_group": "FG02",
+                      "speaker_type": "patient"}
+    assert len(brenda.selection_ref) == 2 and len(brenda.source_ref) == 1
     notes = project.notes.note
-    assert [n.description for n in notes] == [
-        "workshop 1, decision 1: merge — Both groups describe being known by name.",
-        "workshop 1, decision 2: drop — Team support is about staff, not patients.",
-        "workshop 2, decision 1: confirm — The lay partners approved the whole map."]
+    assert [n.description for n in notes][0] == \
+        "workshop 1, decision 1: merge — Both groups describe being known by name."
     for note in notes:
         local = pyrefiqda.RefiProject.resolve_source_path(note.plain_text_path, extract)
         assert local.read_text(encoding="utf-8") == note.description
 
 
-def test_notes_are_referenced_from_the_codes_they_touch(exported):
+def test_cases_carry_their_turns_the_way_qualcoder_reads_them(inputs, exported):
+    """QualCoder links text to a case through codings of a code sharing the case's GUID."""
     root = _project(exported)
-    notes = {n.get("guid"): n.findtext(P + "Description") for n in root.iter(P + "Note")}
-    refs = {code.get("name"): [notes[r.get("targetGUID")][:24] for r in code.findall(P + "NoteRef")]
-            for code in root.iter(P + "Code")}
-    assert refs["I01 Seeing the person"] == ["workshop 1, decision 1: "]
-    assert refs["radiographers:T01 Knowing the person"] == ["workshop 1, decision 1: "]
-    assert refs["patients_carers:T01 Being seen as a person"] == ["workshop 1, decision 1: "]
-    assert refs["radiographers:T03 Team support"] == ["workshop 1, decision 2: "]
-    assert refs["I02 Time and information"] == []
-    project_refs = [notes[r.get("targetGUID")] for r in root.findall(P + "NoteRef")]
-    assert project_refs == ["workshop 2, decision 1: confirm — The lay partners approved the whole map."]
+    texts = _source_texts(exported, root)
+    code_guids = {c.get("guid") for c in root.iter(P + "Code")}
+    coded = {}
+    for src in root.iter(P + "TextSource"):
+        for sel in src.iter(P + "PlainTextSelection"):
+            for ref in sel.iter(P + "CodeRef"):
+                coded.setdefault(ref.get("targetGUID"), []).append(
+                    (sel.get("guid"), texts[src.get("name")][int(sel.get("startPosition")):int(sel.get("endPosition"))]))
+    cases = {case.get("name"): case for case in root.iter(P + "Case")}
+    assert sorted(cases) == CASES
+    for name, case in cases.items():
+        assert case.get("guid") in code_guids
+        assert [r.get("targetGUID") for r in case.findall(P + "CodeRef")] == [case.get("guid")]
+        held = coded[case.get("guid")]
+        assert [r.get("targetGUID") for r in case.findall(P + "SelectionRef")] == [g for g, _ in held]
+        speaker, fg = name[:-7], name[-5:-1]
+        turns = inputs["utterances"].query("speaker == @speaker and focus_group == @fg")["text"].tolist()
+        assert [text for _, text in held] == turns
+
+
+def test_no_code_holds_a_note_and_decisions_are_in_the_descriptions(exported):
+    """A Code-level NoteRef makes QualCoder 3.8.2 import nameless codes."""
+    root = _project(exported)
+    assert not [code for code in root.iter(P + "Code") if code.find(P + "NoteRef") is not None]
+    for code in root.iter(P + "Code"):
+        assert set(child.tag for child in code) <= {P + "Description", P + "Code"}
+    described = {code.get("name"): code.findtext(P + "Description") for code in root.iter(P + "Code")}
+    merge = "Workshop 1, decision 1 (merge): Both groups describe being known by name."
+    assert all(merge in described[n] for n in (I01, R1, P1)) and merge not in described[I02]
+    assert "Workshop 1, decision 2 (drop): Team support is about staff" in described[R3]
+    notes = [n.get("guid") for n in root.iter(P + "Note")]
+    assert [r.get("targetGUID") for r in root.findall(P + "NoteRef")] == notes and len(notes) == 3
+
+
+def test_reassigned_outliers_and_secondary_themes_are_coded(inputs, tmp_path):
+    assignments = pd.DataFrame({"segment_id": inputs["segments"]["segment_id"], "was_outlier": False,
+                                "secondary_theme_id": ""})
+    assignments.loc[assignments["segment_id"] == "FG01-t003-s1", "was_outlier"] = True
+    assignments.loc[assignments["segment_id"] == "FG01-t003-s2", "secondary_theme_id"] = "radiographers:T02"
+    path = export_qdpx(tmp_path / "extra.qdpx", *split({**inputs, "assignments": assignments}))
+    root = _project(path)
+    assert _schema("Project.xsd").validate(etree.ElementTree(root))
+    name_of = {c.get("guid"): c.get("name") for c in root.iter(P + "Code")}
+    codes_of = {}
+    for sel in root.iter(P + "PlainTextSelection"):
+        codes_of[sel.get("name")] = ([name_of[r.get("targetGUID")] for r in sel.iter(P + "CodeRef")],
+                                     sel.findtext(P + "Description"))
+    assert codes_of["FG01-t003-s1"][0] == [R2, I02, "Reassigned outliers"]
+    assert codes_of["FG01-t003-s2"] == ([R1, I01], None)
+    assert codes_of["FG01-t003-s2 secondary"] == (
+        [R2], "Secondary theme of segment FG01-t003-s2; its main theme is radiographers:T01.")
+    assert sum("Reassigned outliers" in codes for codes, _ in codes_of.values()) == 1
+    # today's theme_assignments (no secondary_theme_id column) export too, without the code when none was an outlier
+    plain = export_qdpx(tmp_path / "plain.qdpx", *split({**inputs, "assignments": assignments[["segment_id", "was_outlier"]]
+                                                             .assign(was_outlier=False)}))
+    assert "Reassigned outliers" not in {c.get("name") for c in _project(plain).iter(P + "Code")}
+
+
+def test_export_is_dated_and_signed_by_the_run(inputs, tmp_path):
+    path = export_qdpx(tmp_path / "dated.qdpx", *split(inputs, created="2026-04-15T00:00:00Z",
+                                                       user_name="refi-test pipeline, seed 7"))
+    root = _project(path)
+    dates = {el.get("creationDateTime") for el in root.iter() if el.get("creationDateTime")}
+    assert dates == {"2026-04-15T00:00:00Z"}
+    assert [u.get("name") for u in root.iter(P + "User")] == ["refi-test pipeline, seed 7"]
+    # QualCoder cannot import a source without a date: an undated study gets the marker date
+    undated = _project(export_qdpx(tmp_path / "undated.qdpx", *split(inputs)))
+    assert undated.find(f"{P}Sources/{P}TextSource").get("creationDateTime") == "2000-01-01T00:00:00Z"
+
+
+def test_export_date_is_the_latest_workshop_else_focus_group_date(tmp_path):
+    from helpers.qda_export import export_date
+    from helpers.study import Disclosure, FocusGroup, Study
+
+    (tmp_path / "w1.yml").write_text("workshop: 1\ndate: 2026-03-04\n", encoding="utf-8")
+    (tmp_path / "w2.yml").write_text("workshop: 2\ndate: 2026-04-15\n", encoding="utf-8")
+    fgs = (FocusGroup("FG01", "a", tmp_path / "x.txt", (), {}, "2025-11-02"),)
+
+    def study(workshops):
+        return Study(tmp_path / "study.yml", "s", "t", (), fgs, workshops, Disclosure())
+
+    assert export_date(study((tmp_path / "w2.yml", tmp_path / "w1.yml"))) == "2026-04-15T00:00:00Z"
+    assert export_date(study(())) == "2025-11-02T00:00:00Z"
+    (tmp_path / "bad.yml").write_text("date: soon\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.yml, key 'date': 'soon' is not a date"):
+        export_date(study((tmp_path / "bad.yml",)))
+
+
+def test_taguette_codebook_lists_every_codable_code(inputs, tmp_path):
+    import csv
+
+    from helpers.qda_codebook import export_taguette_codebook
+
+    tree, _ = project_code_tree(*split(inputs))
+    path = export_taguette_codebook(tmp_path / "codebook.csv", tree)
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["tag", "description"]
+    assert [r[0] for r in rows[1:]] == [I01, R1, P1, I02, R2, P2, R3]
+    assert rows[2][1].startswith(f"Under '{I01}'. Knowing the person.")
 
 
 def test_export_is_deterministic(tmp_path, inputs):
-    first = export_qdpx(tmp_path / "a.qdpx", **inputs)
-    second = export_qdpx(tmp_path / "b.qdpx", **inputs)
+    first = export_qdpx(tmp_path / "a.qdpx", *split(inputs))
+    second = export_qdpx(tmp_path / "b.qdpx", *split(inputs))
     assert first.read_bytes() == second.read_bytes()
     shuffled = dict(inputs)
     rng = random.Random(7)
     for key in ("utterances", "segments", "segment_themes", "group_themes", "integrated_themes"):
         frame = inputs[key]
         shuffled[key] = frame.iloc[rng.sample(range(len(frame)), len(frame))].reset_index(drop=True)
-    third = export_qdpx(tmp_path / "c.qdpx", **shuffled)
+    third = export_qdpx(tmp_path / "c.qdpx", *split(shuffled))
     assert third.read_bytes() == first.read_bytes()
-    with zipfile.ZipFile(first) as zf:
-        assert {info.date_time for info in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    other = export_qdpx(tmp_path / "d.qdpx", **{**inputs, "study_name": "another-study"})
+    other = export_qdpx(tmp_path / "d.qdpx", *split({**inputs, "study_name": "another-study"}))
     assert _project(other).find(f"{P}Users/{P}User").get("guid") != \
         _project(first).find(f"{P}Users/{P}User").get("guid")
     assert not list(tmp_path.glob(".*.part"))                      # nothing half-written left
@@ -361,7 +460,7 @@ def test_bad_segment_offsets_stop_the_export(tmp_path, inputs):
     segments = inputs["segments"].copy()
     segments.loc[0, "char_end"] = 10_000
     with pytest.raises(ValueError, match=r"FG01-t002-s1 .*rebuild segments"):
-        export_qdpx(tmp_path / "bad.qdpx", **{**inputs, "segments": segments})
+        export_qdpx(tmp_path / "bad.qdpx", *split({**inputs, "segments": segments}))
     assert not (tmp_path / "bad.qdpx").exists()
 
 
@@ -530,11 +629,14 @@ def test_own_export_read_back_as_human_codes_matches_every_theme(inputs, exporte
     assert len(human) == 11 + 10 and human["text"].map(bool).all()   # 11 child + 10 parent codings
     mapped = map_codes_to_segments(human, inputs["segments"], inputs["utterances"])
     per_code, summary = compare_with_themes(mapped, inputs["segment_themes"], "group_theme")
+    # case codings are the cases' text, not codes: only the theme codes come back
+    assert not set(human["code"]) & set(CASES)
     children = per_code[per_code["code"].str.contains("/")]
     assert len(children) == 5
     assert (children["f1"] == 1.0).all()
-    assert all(code.split("/")[1].startswith(best + " ")
-               for code, best in zip(children["code"], children["best_theme"]))
+    tree, _ = project_code_tree(*split(inputs))
+    child_of = {theme: codes[0].name for theme, codes in tree.children_of_group.items()}
+    assert all(code.split("/")[1] == child_of[best] for code, best in zip(children["code"], children["best_theme"]))
     assert summary["n_segments"] == 11
 
 
@@ -601,12 +703,6 @@ def test_not_a_project_is_one_clear_sentence(tmp_path):
         read_human_codes_qdpx(empty)
 
 
-def test_module_documents_how_positions_count():
-    doc = refi.__doc__ + export_qdpx.__doc__
-    assert "Unicode code points" in refi.__doc__ and "QualCoder" in refi.__doc__
-    assert "code points" in doc
-
-
 # --------------------------------------------------------------------------- the notebook's two steps
 
 def _study_for(inputs, root, refuse=True, allow=()):
@@ -620,40 +716,39 @@ def _study_for(inputs, root, refuse=True, allow=()):
                  disclosure=Disclosure(allow=tuple(allow), refuse_exports_with_disclosures=refuse))
 
 
-def _export_tables(inputs, disclosures):
-    keep = ("utterances", "segments", "segment_themes", "group_themes", "audit")
-    return {**{k: inputs[k] for k in keep}, "integrated_themes": inputs["integrated_themes"], "disclosures": disclosures}
+def _write(tmp_path, study, inputs, disclosures):
+    from helpers.qda_export import write_exports
+
+    return write_exports(tmp_path, study, split(inputs)[0], disclosures, seed=20200)
 
 
 def test_write_exports_refuses_and_clears_while_disclosures_are_unresolved(tmp_path, inputs):
-    from helpers.refi import write_exports
-
     disclosures = pd.DataFrame([{"focus_group": "FG01", "turn": 2, "line": 4, "speaker": "Gwen",
                                  "kind": "personal name", "match": "Maureen", "context": "…", "status": "unresolved"}])
     study = _study_for(inputs, tmp_path)
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "old.qdpx").write_bytes(b"stale")
-    status = write_exports(tmp_path, study, **_export_tables(inputs, disclosures))
+    status = _write(tmp_path, study, inputs, disclosures)
     assert status.startswith("No export written: 1 possible identifying detail")
     assert not any((tmp_path / "export").iterdir())
     assert (tmp_path / "export_status.txt").read_text().strip() == status
 
 
-def test_write_exports_uses_the_figures_colours_when_allowed(tmp_path, inputs):
-    from helpers.refi import write_exports
+def test_write_exports_uses_the_figures_colours_and_names_the_run(tmp_path, inputs):
     from helpers.study import group_palette
 
     study = _study_for(inputs, tmp_path)
-    status = write_exports(tmp_path, study, **_export_tables(inputs, pd.DataFrame(columns=["status"])))
-    assert status.startswith(f"Exported {inputs['study_name']}.qdpx and codebook.qdc.")
+    status = _write(tmp_path, study, inputs, pd.DataFrame(columns=["status"]))
+    assert status.startswith(f"Exported {inputs['study_name']}.qdpx, codebook.qdc and codebook.csv (Taguette).")
     qdc = etree.parse(str(tmp_path / "export" / "codebook.qdc"))
-    colours = {c.get("color") for c in qdc.iter("{urn:QDA-XML:codebook:1.0}Code") if c.get("isCodable") == "true"
-               and ":" in c.get("name", "")}
-    assert colours <= set(group_palette(study.group_ids).values()) and colours
+    group_codes = [c for c in qdc.iter(C + "Code") if c.getparent().get("name") in (I01, I02, "Not integrated")]
+    assert {c.get("color") for c in group_codes} == set(group_palette(study.group_ids).values())
+    project = _project(tmp_path / "export" / f"{STUDY_NAME}.qdpx")
+    assert [u.get("name") for u in project.iter(P + "User")] == [f"{STUDY_NAME} pipeline, seed 20200"]
 
 
 def test_compare_human_coding_reads_csv_and_says_when_there_is_none(inputs):
-    from helpers.refi import compare_human_coding
+    from helpers.agreement import compare_human_coding
 
     none = compare_human_coding("", inputs["segments"], inputs["utterances"], inputs["segment_themes"])
     assert "No human coding given" in none.message and none.per_code.empty
@@ -661,3 +756,12 @@ def test_compare_human_coding_reads_csv_and_says_when_there_is_none(inputs):
                                inputs["segment_themes"], level="group_theme")
     assert set(got.per_code["code"]) == {"Compassion/Delays", "Team"}
     assert got.summary["n_segments"].iloc[0] == 4 and "human_codes.csv" in got.message
+
+
+def test_notes_read_well_whether_the_audit_numbers_or_names_workshops(inputs, tmp_path):
+    audit = inputs["audit"].assign(workshop=["workshop_1", "workshop_1", "workshop_2"])
+    root = _project(export_qdpx(tmp_path / "named.qdpx", *split({**inputs, "audit": audit})))
+    assert [n.get("name") for n in root.iter(P + "Note")] == [
+        "Workshop 1, decision 1: merge", "Workshop 1, decision 2: drop", "Workshop 2, decision 1: confirm"]
+    numbered = _project(export_qdpx(tmp_path / "numbered.qdpx", *split(inputs)))
+    assert [n.get("name") for n in numbered.iter(P + "Note")] == [n.get("name") for n in root.iter(P + "Note")]

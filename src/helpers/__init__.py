@@ -12,7 +12,10 @@ One module per stage of the co-production process model (see README):
 - ``balance``      how equally an (integrated) theme draws on each participant group
 - ``identity``     theme fingerprints: what a workshop decision points at
 - ``maps``         thematic maps, heatmap, lineage
-- ``refi``         REFI-QDA export and human-coding comparison
+- ``qda_export``   REFI-QDA project for QDA software (``qda_layout``: its plain text and
+                   positions; ``qda_codebook``: its code tree, .qdc and Taguette CSV)
+- ``human_codes``  codes applied by people, read back onto the segments
+- ``agreement``    human coding against the themes (κ, Gwet's AC1, F1, k-means baseline)
 - ``pipeline``     running notebooks with papermill and the run manifest
 """
 

@@ -125,7 +125,7 @@ def user_error_names() -> set[str]:
     papermill reports a failed cell by the exception's class *name* only, so the runner
     recognises the user's input errors by the names in this class tree.
     """
-    from . import coproduction, embeddings, refi, transcripts  # noqa: F401  (define subclasses)
+    from . import agreement, coproduction, embeddings, human_codes, qda_export, transcripts  # noqa: F401  (define subclasses)
 
     names, todo = set(), [UserError]
     while todo:

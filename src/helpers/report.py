@@ -49,6 +49,7 @@ SECTIONS = (
     ("integrated", "Integrated themes"),
     ("maps", "Thematic maps"),
     ("definition", "Co-produced definition and framework"),
+    ("agreement", "Agreement with human coding"),
     ("disclosure", "Disclosure status"),
     ("reproducibility", "Reproducibility"),
 )
@@ -530,6 +531,41 @@ def _definition(out: Path, study: Study) -> str:
     return "\n".join(parts)
 
 
+_AGREEMENT_COLS = [
+    ("participant_group", "group", "text"), ("code", "human code", "text"), ("n_human", "segments coded", "int"),
+    ("theme", "best-matching theme", "text"), ("f1", "F1", "dec"), ("cohen_kappa", "Cohen's κ", "dec"),
+    ("gwet_ac1", "Gwet's AC1", "dec"), ("kmeans_f1", "k-means F1", "dec"), ("kmeans_kappa", "k-means κ", "dec"),
+    ("kmeans_ac1", "k-means AC1", "dec"),
+]
+
+
+def _agreement(out: Path, study: Study) -> str:
+    """Human codes against the themes, beside the k-means baseline (notebook 07 writes the
+    tables only when human coding was given)."""
+    path = out / "human_agreement.csv"
+    if not path.is_file():
+        return ("<p>No human coding was compared in this run. To compare, export the codes people applied in "
+                "their QDA software (<code>.qdpx</code>, or a CSV of source, start, end or turn, and code) and set "
+                "<code>human_codes</code> in notebook 07.</p>")
+    table = _read_csv(out, "human_agreement.csv")
+    parts = ["<p>Only the segments people coded count, and each participant group's themes are held against that "
+             "group's segments. Each human code is matched to the theme that overlaps it best. Cohen's κ collapses "
+             "for rare codes even when people and model agree almost everywhere, so Gwet's AC1 stands beside it. The "
+             "k-means columns match the same code against k-means clusters of the same segments: where a theme "
+             "does no better, its interpretation rests on the researchers, not on the model.</p>",
+             _table(table, _AGREEMENT_COLS)]
+    if (out / "human_disagreements.csv").is_file():
+        rows = _read_csv(out, "human_disagreements.csv")
+        if not rows.empty:
+            parts.append("<h3>Where people and model part ways</h3><p>Quoted as the coders saw the text (as "
+                         "transcribed, the same span as the coded selection in the QDA export); speakers are "
+                         "pseudonyms.</p>")
+            parts.append(_table(rows, [("segment_id", "segment", "text"), ("speaker", "speaker", "text"),
+                                       ("human_codes", "human codes", "text"), ("model_theme", "model theme", "text"),
+                                       ("quote", "quote", "text")]))
+    return "\n".join(parts)
+
+
 def _disclosure(out: Path, study: Study) -> str:
     parts = []
     try:
@@ -608,7 +644,7 @@ def _reproducibility(out: Path, study: Study) -> str:
 
 
 _BUILDERS = {"design": _design, "talk": _talk, "themes": _themes, "quality": _quality, "integrated": _integrated,
-             "maps": _maps, "definition": _definition, "disclosure": _disclosure,
+             "maps": _maps, "definition": _definition, "agreement": _agreement, "disclosure": _disclosure,
              "reproducibility": _reproducibility}
 
 
