@@ -309,9 +309,9 @@ def withdraw_final_products(output_dir: Path, status: str) -> None:
     import shutil
 
     if (output_dir / MANIFEST).exists() or any((output_dir / name).exists() for name in FINAL_PRODUCTS):
-        for name in FINAL_PRODUCTS:
+        for name in FINAL_PRODUCTS:  # two stages may start at once (JOBS=2): either may remove them
             path = output_dir / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         write_text_atomic(output_dir / MANIFEST, json.dumps({"status": status, "outputs": []}, indent=2) + "\n")
 
 
