@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
 import contract_tables as ct
@@ -200,3 +201,27 @@ def test_each_group_heading_carries_its_own_figure_colour(page):
     palette = group_palette(list(ct.GROUPS))
     assert {ct.GROUP_LABELS[g]: palette[g] for g in ct.GROUPS} == by_label
     assert len(set(by_label.values())) == len(ct.GROUPS)
+
+
+def test_report_shows_talk_gaps_ingest_warnings_theme_caveats_and_decision_checks(out_dir, study, tmp_path):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(out_dir, out)
+    pd.DataFrame([{"level": "participant_group", "id": "students", "participant_group": "students",
+                   "note": "students: no participant talk; no themes"}]).to_csv(out / "talk_gaps.csv", index=False)
+    pd.DataFrame([{"focus_group": "FG02", "source": "FG02.txt", "line": 7, "kind": "encoding",
+                   "message": "FG02.txt, line 7: repaired from Windows-1252; check it."}]).to_csv(
+        out / "ingest_warnings.csv", index=False)
+    themes = pd.read_csv(out / "group_themes.csv")
+    themes["unstable"] = [True] + [False] * (len(themes) - 1)
+    themes["caveat"] = ["too few segments for density clustering: k-means with 2 themes"] + [""] * (len(themes) - 1)
+    themes.to_csv(out / "group_themes.csv", index=False)
+    pd.DataFrame([{"workshop": "workshop_1", "index": 1, "action": "merge", "inputs": "staff:T05", "outputs": "I01",
+                   "rationale": "", "check": "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 "
+                                             "(9f8e7d6c), overlap 0.74"}]).to_csv(out / "workshop_audit.csv", index=False)
+    page = report.build_report(out, study)
+    talk, themes_html, integrated = _section(page, "talk"), _section(page, "themes"), _section(page, "integrated")
+    assert "students: no participant talk; no themes" in talk and "line 7: repaired from Windows-1252" in talk
+    assert themes_html.count("⚠ unstable") == 1 and "too few segments for density clustering" in themes_html
+    assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in integrated

@@ -352,7 +352,22 @@ def _talk(out: Path, study: Study) -> str:
         parts.append(_missing(str(exc)))
     parts.append(_figure(out, "figures/talk_share.png", "Share of words per participant in each focus group",
                          "Each block is one participant's share of the words, largest first; grey is the facilitator."))
+    parts += _optional_notes(out, "talk_gaps.csv", "note", "Where nobody but the facilitator spoke:")
+    parts += _optional_notes(out, "ingest_warnings.csv", "message",
+                             "Read faithfully, but worth a look (from reading the transcripts):")
     return "\n".join(parts)
+
+
+def _optional_notes(out: Path, name: str, column: str, lead: str) -> list[str]:
+    """A list of one-sentence notes from ``name``, or nothing when it is absent or empty."""
+    try:
+        notes = _read_csv(out, name)
+    except _Missing:
+        return []
+    if notes.empty or column not in notes.columns:
+        return []
+    items = "".join(f"<li>{_e(n)}</li>" for n in notes[column].map(_text) if n)
+    return [f'<p class="flag">{_e(lead)}</p><ul>{items}</ul>']
 
 
 def _quotes(rec: dict, n: int = 3) -> list[str]:
@@ -376,10 +391,14 @@ def _themes(out: Path, study: Study) -> str:
             meta = (f"{_fmt(rec.get('n_segments'), 'int')} segments · {_fmt(rec.get('n_speakers'), 'int')} speakers · "
                     f"{_fmt(rec.get('n_focus_groups'), 'int')} focus groups · {_fmt(rec.get('share_of_group'), 'pct')} "
                     "of the group's segments")
+            if _text(rec.get("fingerprint")):
+                meta += f" · fingerprint {_text(rec.get('fingerprint'))}"
             quotes = "".join(f"<blockquote>{_e(q)}</blockquote>" for q in _quotes(rec))
-            parts.append(f'<div class="theme"><h4><code>{_e(rec.get("theme_id"))}</code> {_e(rec.get("label"))}</h4>'
-                         f'<p class="meta">{meta}</p><p><strong>Keywords:</strong> {_e(rec.get("keywords"))}</p>'
-                         f"{quotes}</div>")
+            unstable = ' <span class="flag">⚠ unstable</span>' if _text(rec.get("unstable")).lower() == "true" else ""
+            caveat = f'<p class="flag">⚠ {_e(_text(rec.get("caveat")))}</p>' if _text(rec.get("caveat")) else ""
+            parts.append(f'<div class="theme"><h4><code>{_e(rec.get("theme_id"))}</code> {_e(rec.get("label"))}'
+                         f'{unstable}</h4><p class="meta">{meta}</p>{caveat}'
+                         f'<p><strong>Keywords:</strong> {_e(rec.get("keywords"))}</p>{quotes}</div>')
     return "\n".join(parts)
 
 
@@ -470,7 +489,28 @@ def _integrated(out: Path, study: Study) -> str:
             parts.append("<h3>Links between themes decided in the workshops</h3>")
             parts.append(_table(links, [("source", "from", "text"), ("relation", "relation", "text"),
                                         ("target", "to", "text"), ("workshop", "workshop", "text")]))
+    parts += _decision_checks(out)
     return "\n".join(parts)
+
+
+def _decision_checks(out: Path) -> list[str]:
+    """What checking the workshop decisions against this run's themes found (the audit's
+    ``check`` column): how many were unchanged, and every carry-over and unchecked theme."""
+    try:
+        audit = _read_csv(out, "workshop_audit.csv")
+    except _Missing:
+        return []
+    if audit.empty or "check" not in audit.columns:
+        return []
+    notes = sorted({n.strip() for cell in audit["check"].map(_text) for n in cell.split(";") if n.strip()})
+    checked = [n for n in notes if n.startswith("checked")]
+    others = [n for n in notes if not n.startswith("checked")]
+    lines = [f"<h3>Workshop decisions checked against this run</h3><p>{len(checked)} group theme(s) named by the "
+             "workshops hold exactly the segments the workshop saw (fingerprint unchanged).</p>"]
+    if others:
+        lines.append("<ul>" + "".join(f'<li class="{"flag" if n.startswith("unchecked") else ""}">{_e(n)}</li>'
+                                      for n in others) + "</ul>")
+    return lines
 
 
 def _maps(out: Path, study: Study) -> str:
