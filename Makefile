@@ -48,7 +48,7 @@ H := src/helpers
 COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/kernels.py $(H)/study.py $(INSTALLED)
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
-.PHONY: help all test lab clean clean-all verify bench venv
+.PHONY: help all test lab clean clean-all verify bench venv validity
 
 help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
@@ -144,6 +144,9 @@ BENCH_ARGS ?= --with-tests
 
 bench: $(INSTALLED) ## Time the pipeline against its budgets; writes benchmarks/results.md (about 45 minutes)
 	@$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+validity: $(INSTALLED) ## Theme agreement across two seeds, planted-theme recovery and coherence vs baselines, stress corpus; writes benchmarks/validity.md
+	@$(PY) benchmarks/validity.py
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval
