@@ -50,6 +50,9 @@ does did do make makes made let lets day days time times people person years yea
 """.split()) | BACKCHANNEL_WORDS
 
 NO_THEME = -1
+#: A group's tree is built on at most this many distinct texts (``consensus_max_segments``);
+#: the rest join the theme with the nearest centroid. Focus-group studies stay far below it.
+QUALITY_MAX_SEGMENTS = 3000
 logging.getLogger("BERTopic").setLevel(logging.ERROR)
 
 
@@ -71,9 +74,8 @@ class ThemeSettings:
     #: share of a group's distinct texts each seeded run fits
     resample_fraction: float = 0.9
     #: the tree is built on at most this many distinct texts of a group (others join by centroid)
-    consensus_max_segments: int = 3000
+    consensus_max_segments: int = QUALITY_MAX_SEGMENTS
     top_n_words: int = 10
-    min_df: int = 2
     n_quotes: int = 5
     #: e.g. speaker pseudonyms: names say who spoke, not what the theme is about
     extra_stop_words: tuple[str, ...] = ()
@@ -84,11 +86,6 @@ class ThemeSettings:
         segments: 200 segments give at most 10 themes, 50 give 5)."""
         top = int(np.clip(round(math.sqrt(n_distinct / 2)), 2, self.max_themes))
         return list(range(2, min(top, n_distinct - 1) + 1))
-
-    def scaled(self, n_segments: int) -> "ThemeSettings":
-        """Settings for a group of ``n_segments``: keywords may come from one segment in
-        groups under 200."""
-        return replace(self, min_df=1 if n_segments < 200 else 2)
 
 
 def run_seed(seed: int, run: int, n_themes: int = 0) -> int:
@@ -340,7 +337,7 @@ def make_vectorizer(settings: ThemeSettings, n_docs: int, ngram_range=(1, 2)):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     stop = sorted(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
-    return CountVectorizer(stop_words=stop, ngram_range=ngram_range, min_df=min(settings.min_df, max(n_docs, 1)),
+    return CountVectorizer(stop_words=stop, ngram_range=ngram_range, min_df=1,
                            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
 
 
@@ -366,10 +363,10 @@ def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray, setti
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
 
-    # min_df counts themes here (BERTopic joins each theme's segments into one document):
-    # 1, or a word said in one theme only, the most distinctive kind, would be dropped.
+    # min_df is 1: BERTopic joins each theme's segments into one document, so a higher
+    # min_df would drop words said in one theme only, the most distinctive kind.
     model = BERTopic(embedding_model=backend, umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
-                     vectorizer_model=make_vectorizer(replace(settings, min_df=1), len(docs)), ctfidf_model=make_ctfidf(),
+                     vectorizer_model=make_vectorizer(settings, len(docs)), ctfidf_model=make_ctfidf(),
                      representation_model=make_representation(settings), top_n_words=settings.top_n_words,
                      calculate_probabilities=False, verbose=False)
     model.fit_transform(docs, np.asarray(embeddings), y=np.asarray(labels, dtype=int))
@@ -474,7 +471,6 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     """One participant group's consensus themes (``runs``: the group's runs of
     :func:`theme_procedure`, computed here when not given)."""
     n = len(docs)
-    settings = settings.scaled(n)
     n_distinct = len(distinct_texts(docs)[2])
     caveat = (f"a small group ({n} segments): its themes are a starting point for reading, not a finding"
               if n < SMALL_GROUP else "")
@@ -566,7 +562,7 @@ def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: 
 
 def _frequent_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings) -> dict[int, list[str]]:
     """Most frequent content words per theme (for groups too small to cluster)."""
-    vec = make_vectorizer(replace(settings, min_df=1), len(docs))
+    vec = make_vectorizer(settings, len(docs))
     try:
         counts = vec.fit_transform(docs)
     except ValueError:  # nothing but stop words
@@ -800,7 +796,7 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
 
 def coherence_tokens(docs: list[str], settings: ThemeSettings) -> list[list[str]]:
     """Word tokens of each text, as the keyword vectorizer sees them (stop words out)."""
-    analyzer = make_vectorizer(replace(settings, min_df=1), len(docs), ngram_range=(1, 1)).build_analyzer()
+    analyzer = make_vectorizer(settings, len(docs), ngram_range=(1, 1)).build_analyzer()
     return [analyzer(d) for d in docs]
 
 
@@ -840,7 +836,7 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
     theme of each segment (its largest share) and each theme's top words."""
     from sklearn.decomposition import LatentDirichletAllocation
 
-    vec = make_vectorizer(replace(settings, min_df=1), len(docs))
+    vec = make_vectorizer(settings, len(docs))
     counts = vec.fit_transform(docs)
     lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed % 2**31, learning_method="batch")
     doc_topic = lda.fit_transform(counts)
