@@ -256,3 +256,39 @@ def test_quotes_of_reads_quote_columns_in_order():
     assert T.quotes_of(row) == ["a", "b", "j"]
 
 
+
+
+def test_editing_one_groups_transcript_leaves_the_other_groups_themes_unchanged(tmp_path):
+    """The issue's case: one word changed in one radiographers' transcript, everything
+    from a cold cache both times; the other groups' embeddings are bit-identical and their
+    themes (members, ids, fingerprints) unchanged."""
+    import shutil
+
+    from helpers import embeddings as E
+    from helpers.study import load_study
+    from helpers.transcripts import read_study_turns
+
+    def themes_of(folder):
+        study = load_study(folder / "study.yml")
+        seg = E.make_segments(read_study_turns(study))
+        emb = E.EmbeddingCache(folder / "cache").embed(seg["text"].tolist(), groups=seg["participant_group"].tolist())
+        return seg, emb, T.analyse_groups(seg, emb, study.group_ids, T.ThemeSettings(seed=11))
+
+    before_dir, after_dir = tmp_path / "before", tmp_path / "after"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "small_study", before_dir)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "small_study", after_dir)
+    transcript = after_dir / "FG03_radiographers.txt"
+    text = transcript.read_text(encoding="utf-8")
+    assert "I'm a dinosaur." in text
+    transcript.write_text(text.replace("I'm a dinosaur.", "I am a dinosaur.", 1), encoding="utf-8")
+    seg_b, emb_b, before = themes_of(before_dir)
+    seg_a, emb_a, after = themes_of(after_dir)
+    assert not seg_b["text"].equals(seg_a["text"])  # the edit reached the radiographers' segments
+    for group in ("patients_carers", "students"):
+        rows_b = (seg_b["participant_group"] == group).to_numpy()
+        rows_a = (seg_a["participant_group"] == group).to_numpy()
+        assert np.array_equal(emb_b[rows_b], emb_a[rows_a])
+        for table in ("themes", "assignments"):
+            b, a = getattr(before, table), getattr(after, table)
+            pd.testing.assert_frame_equal(b[b["participant_group"] == group].reset_index(drop=True),
+                                          a[a["participant_group"] == group].reset_index(drop=True))
