@@ -70,13 +70,16 @@ def load_study_segments(study_path: Path, cache: Path):
     return study, seg, emb
 
 
-def run_themes(seg, emb, groups, seed: int):
+def run_themes(seg, emb, groups, seed: int, cache: Path):
+    """Notebook 04's calls, keywords embedded through the same cache as notebook 04's."""
+    from helpers import embeddings as E
     from helpers import themes as T
 
     settings = T.ThemeSettings(seed=seed)
     runs = T.ConsensusRuns(seg, emb, groups, settings)
-    result = T.analyse_groups(seg, emb, groups, settings, runs=runs)
-    quality = T.theme_quality(seg, emb, result, seed)
+    backend = E.cached_backend(E.EmbeddingCache(cache), threads=runs.threads_alongside)
+    result = T.analyse_groups(seg, emb, groups, settings, backend=backend, runs=runs)
+    quality = T.theme_quality(seg, emb, result, seed, backend=backend)
     return result, quality
 
 
@@ -89,7 +92,7 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
     key = pd.read_csv(key_path)
     groups = study.group_ids
     started = time.perf_counter()
-    results = {seed: run_themes(seg, emb, groups, seed) for seed in seeds}
+    results = {seed: run_themes(seg, emb, groups, seed, work / "cache") for seed in seeds}
     seconds = time.perf_counter() - started
     (first, quality), (second, _) = results[seeds[0]], results[seeds[-1]]
     rows, figures = [], {}

@@ -12,7 +12,7 @@ the whole group for the reported themes and on seeded resamples for their stabil
    whole-group themes; k is chosen where that agreement is highest among the k whose
    largest theme holds at most 35% of the group;
 3. each theme reports its consensus (mean co-assignment of its members) and is
-   ``unstable`` below 0.7; a segment gets a second theme when it sat with that theme's
+   ``unstable`` below 0.5; a segment gets a second theme when it sat with that theme's
    members in at least 30% of runs;
 4. BERTopic's class-based TF-IDF and maximal marginal relevance give keywords; a theme's
    most distinctive two- or three-word phrase is its label.
