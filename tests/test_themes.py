@@ -144,9 +144,9 @@ def test_labels_are_distinctive_phrases_and_differ_within_a_group():
             "my mask felt tight", "the mask felt tight today", "waiting room and mask felt tight"]
     labels = np.array([0, 0, 0, 1, 1, 1])
     stop = T.stop_words_of(T.ThemeSettings())
-    assert T.phrase_label(docs, labels, 0, stop) == "waiting room"
-    assert T.phrase_label(docs, labels, 1, stop) == "mask felt tight"
-    assert T.phrase_label(docs, labels, 1, stop, taken=frozenset({"mask felt tight"})) != "mask felt tight"
+    assert T.phrase_labels(docs, labels, stop) == {0: "waiting room", 1: "mask felt tight"}
+    same = T.phrase_labels(docs, np.array([0, 0, 0, 0, 0, 1]), stop)
+    assert same[0] and same[1] != same[0]  # the smaller theme does not repeat the larger's label
 
 
 def test_other_groups_themes_do_not_move_when_one_group_changes():
@@ -292,3 +292,47 @@ def test_editing_one_groups_transcript_leaves_the_other_groups_themes_unchanged(
             b, a = getattr(before, table), getattr(after, table)
             pd.testing.assert_frame_equal(b[b["participant_group"] == group].reset_index(drop=True),
                                           a[a["participant_group"] == group].reset_index(drop=True))
+
+
+def test_stress_corpus_of_long_interviews_gives_usable_themes(tmp_path):
+    """Over 1,000 segments of long interviews on one broad subject (tests/fixtures/stress_corpus.py):
+    no theme over 35% of the group unless its caveat explains why, and consensus reported."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import stress_corpus
+
+    from helpers import embeddings as E
+    from helpers.study import load_study
+    from helpers.transcripts import read_study_turns
+
+    study = load_study(stress_corpus.write_study(tmp_path / "stress"))
+    seg = E.make_segments(read_study_turns(study))
+    assert (seg["participant_group"] == "researchers").sum() >= 1000
+    emb = E.EmbeddingCache(tmp_path / "cache").embed(seg["text"].tolist(), groups=seg["participant_group"].tolist())
+    themes = T.analyse_groups(seg, emb, study.group_ids, T.ThemeSettings(seed=20200)).themes
+    assert len(themes) >= 4
+    over = themes[themes["share_of_group"] > 0.35]
+    assert over["caveat"].str.contains("homogeneous").all()
+    assert themes["consensus"].between(0, 1).all() and themes["label"].str.len().gt(0).all()
+
+
+def test_a_massively_repeated_transcript_is_fitted_on_its_distinct_texts():
+    """34,000 segments holding 94 distinct texts (a transcript pasted over and over):
+    the procedure fits 94 rows, and says so."""
+    rng = np.random.default_rng(9)
+    centres = rng.normal(size=(4, 384))
+    distinct = np.vstack([centres[i % 4] + 0.4 * rng.normal(size=384) for i in range(94)])
+    distinct = (distinct / np.linalg.norm(distinct, axis=1, keepdims=True)).astype(np.float32)
+    pick = np.arange(34_000) % 94
+    seg = pd.DataFrame({"segment_id": [f"FG01-t{i:05d}-s1" for i in range(34_000)], "focus_group": "FG01",
+                        "participant_group": "staff", "speaker": "P1", "turn": range(34_000), "n_words": 20,
+                        "text": [f"distinct remark number {j} about the {WORDS[j % 3].split()[j % 6]}" for j in pick]})
+    texts = seg["text"].tolist()
+    first, inverse, counts = T.distinct_texts(texts)
+    assert len(first) == 94 and counts.sum() == 34_000
+    result = T.analyse_groups(seg, distinct[pick], ["staff"], T.ThemeSettings(seed=1, n_runs=10))
+    assert any("33906 repeated texts fitted once each" in n for n in result.fits["staff"].notes)
+    assert result.fits["staff"].consensus.matrix.shape == (94, 94)
+    per_text = result.assignments.assign(text=texts).groupby("text")["theme_id"].nunique()
+    assert (per_text == 1).all()

@@ -383,23 +383,26 @@ def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray, setti
 _PHRASE_TOKEN = re.compile(r"[a-z][a-z’']*[a-z]|[a-z]")
 
 
-def phrase_label(docs: list[str], labels: np.ndarray, theme: int, stop_words: frozenset[str],
-                 min_docs: int = 2, taken: frozenset[str] = frozenset()) -> str:
-    """A theme's label: its most distinctive phrase of two or three words.
+def phrase_labels(docs: list[str], labels: np.ndarray, stop_words: frozenset[str], min_docs: int = 2) -> dict[int, str]:
+    """Each theme's label: its most distinctive phrase of two or three words ("" when
+    none qualifies).
 
     Candidates are the word sequences of its segments that start and end on a content
     word of three letters or more (``"the waiting room"`` gives ``"waiting room"``;
-    ``"remembered my name"`` stays; ``"i'm not"`` does not count). Phrases in ``taken``
-    (labels of the group's larger themes) are skipped, so labels differ within a group. Each scores its frequency in the theme times log(1 + mean phrase count per
-    theme / its count in the group), class-based TF-IDF over phrases; a phrase must occur
-    in at least ``min_docs`` of the theme's segments. Ties go to the alphabetically first.
+    ``"remembered my name"`` stays; ``"i'm not"`` does not count). Each scores its
+    frequency in the theme times log(1 + mean phrase count per theme / its count in the
+    group), class-based TF-IDF over phrases; a phrase must occur in at least
+    ``min_docs`` of the theme's segments. Themes are labelled largest first (by label
+    number), and a phrase already used is skipped, so labels differ within a group.
+    Ties go to the alphabetically first. Repeated texts are read once, weighted.
     """
     from collections import Counter
 
     per_theme: dict[int, Counter] = {}
-    doc_freq: Counter = Counter()
-    for doc, label in zip(docs, labels.tolist()):
-        tokens = _PHRASE_TOKEN.findall(str(doc).lower().replace("’", "'"))
+    doc_freq: dict[int, Counter] = {}
+    seen_texts: Counter = Counter(zip((str(d) for d in docs), labels.tolist()))
+    for (doc, label), repeats in sorted(seen_texts.items()):
+        tokens = _PHRASE_TOKEN.findall(doc.lower().replace("’", "'"))
         seen = set()
         for n in (2, 3):
             for i in range(len(tokens) - n + 1):
@@ -408,21 +411,22 @@ def phrase_label(docs: list[str], labels: np.ndarray, theme: int, stop_words: fr
                 if any(w in stop_words or "'" in w or len(w) < 3 for w in ends) or len(set(gram)) < n:
                     continue
                 phrase = " ".join(gram)
-                per_theme.setdefault(label, Counter())[phrase] += 1
+                per_theme.setdefault(label, Counter())[phrase] += repeats
                 seen.add(phrase)
-        if label == theme:
-            doc_freq.update(seen)
-    counts = per_theme.get(theme, Counter())
-    if not counts:
-        return ""
-    total = Counter()
-    for c in per_theme.values():
-        total.update(c)
+        doc_freq.setdefault(label, Counter()).update({p: repeats for p in seen})
+    total: Counter = Counter()
+    for counts in per_theme.values():
+        total.update(counts)
     mean_per_theme = sum(total.values()) / max(len(per_theme), 1)
-    theme_size = sum(counts.values())
-    scored = [(-(counts[p] / theme_size) * math.log(1 + mean_per_theme / total[p]), p)
-              for p in counts if doc_freq[p] >= min_docs and p not in taken]
-    return min(scored)[1] if scored else ""
+    out, taken = {}, set()
+    for theme in sorted(set(labels.tolist())):
+        counts = per_theme.get(theme, Counter())
+        size = sum(counts.values())
+        scored = [(-(counts[p] / size) * math.log(1 + mean_per_theme / total[p]), p)
+                  for p in counts if doc_freq[theme][p] >= min_docs and p not in taken]
+        out[theme] = min(scored)[1] if scored else ""
+        taken.add(out[theme])
+    return out
 
 
 def readable_label(phrase: str, keywords: list[str]) -> str:
@@ -492,10 +496,8 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     uncertain = with_theme[np.arange(n), topics] < 0.5
     keywords, model, topic_to_theme = represent(docs, embeddings, topics, settings, backend)
     stop = stop_words_of(settings)
-    labels: dict[int, str] = {}
-    for t in sorted(keywords):  # largest theme first: it gets its best phrase
-        labels[t] = readable_label(phrase_label(docs, topics, t, stop, taken=frozenset(labels.values())),
-                                   keywords.get(t, []))
+    phrases = phrase_labels(docs, topics, stop)
+    labels = {t: readable_label(phrases.get(t, ""), keywords.get(t, [])) for t in keywords}
     k = consensus.k
     method = (f"Ward clustering of the embeddings, {k} themes (the most stable of {consensus.candidates[0]}–"
               f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); BERTopic keywords (c-TF-IDF + MMR)")
