@@ -204,7 +204,8 @@ def test_quality_table_has_consensus_coherence_and_both_baselines():
     assert set(q.loc[q["scope"] != "group", "scope"]) == set(result.themes["theme_id"])
 
 
-def test_runs_are_the_same_in_one_process_or_several():
+def test_runs_are_the_same_in_one_process_or_several(monkeypatch):
+    monkeypatch.setattr(T, "PARALLEL_MIN_SEGMENTS", 0)  # use workers even for this small group
     seg, emb = _group(40)
     settings = T.ThemeSettings(seed=5, n_runs=3)
     serial = T.ConsensusRuns(seg, emb, ["staff"], settings, n_jobs=1).runs("staff")
@@ -213,6 +214,11 @@ def test_runs_are_the_same_in_one_process_or_several():
     for a, b in zip(serial, parallel.runs("staff")):
         assert np.array_equal(a, b)
     T.stop_workers()
+
+
+def test_small_studies_run_in_this_process():
+    seg, emb = _group(40)
+    assert T.ConsensusRuns(seg, emb, ["staff"], T.ThemeSettings(n_runs=2), n_jobs=2).threads_alongside is None
 
 
 def test_segment_map_gives_every_segment_a_position_in_its_group():

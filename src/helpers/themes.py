@@ -300,16 +300,27 @@ def theme_consensus(consensus: Consensus) -> dict[int, float]:
     return out
 
 
+#: Below this many segments in all, runs and baselines are computed in this process: the
+#: bundled study's 30 runs take 0.6 s, less than starting worker processes costs.
+PARALLEL_MIN_SEGMENTS = 5000
+
+
+def jobs_for(n_segments: int, n_jobs: int | None) -> int | None:
+    """Worker processes for ``n_segments`` of work: one (this process) for small studies."""
+    return 1 if n_segments < PARALLEL_MIN_SEGMENTS else n_jobs
+
+
 class ConsensusRuns:
-    """The R seeded runs of every group, started at once in worker processes.
+    """The R seeded runs of every group, started at once.
 
     Runs need only a group's embeddings and texts, so notebook 04 starts them first and
-    collects them when it builds the themes. Each run has its own seed, so the result
-    does not depend on how many processes ran them."""
+    collects them when it builds the themes: in worker processes for studies of
+    :data:`PARALLEL_MIN_SEGMENTS` segments or more, else in this process when collected.
+    Each run has its own seed, so the result does not depend on where it ran."""
 
     def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings,
                  n_jobs: int | None = None):
-        self.settings, self.n_jobs = settings, n_jobs
+        self.settings, self.n_jobs = settings, jobs_for(len(segments), n_jobs)
         self.futures: dict[str, list] = {}
         in_group = segments["participant_group"].to_numpy()
         for group in groups:
@@ -319,7 +330,7 @@ class ConsensusRuns:
                 continue
             emb = np.ascontiguousarray(embeddings[mask])
             self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r),
-                                          n_jobs=n_jobs) for r in range(settings.n_runs)]
+                                          n_jobs=self.n_jobs) for r in range(settings.n_runs)]
 
     @property
     def threads_alongside(self) -> int | None:
@@ -872,6 +883,7 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
     from sklearn.metrics import adjusted_rand_score
 
     groups = segments["participant_group"].to_numpy()
+    n_jobs = jobs_for(len(segments), n_jobs)
     baselines = {}
     for group, fit in result.fits.items():
         docs = segments.loc[groups == group, "text"].astype(str).tolist()
