@@ -286,10 +286,10 @@ class EmbeddingCache:
 def cached_backend(cache: EmbeddingCache, threads: int | None = None):
     """A BERTopic embedding backend that goes through the on-disk cache.
 
-    BERTopic embeds candidate keywords and documents when it builds topic representations
-    (KeyBERTInspired, MaximalMarginalRelevance); routing that through the cache means a
-    rerun loads no model at all. ``threads`` caps torch's threads while it encodes: pass 1
-    when worker processes already fill the cores (notebook 04's refits), where two
+    BERTopic embeds candidate keywords when it builds theme representations (maximal
+    marginal relevance); routing that through the cache means a rerun loads no model at
+    all. ``threads`` caps torch's threads while it encodes: pass 1 when worker processes
+    already fill the cores (notebook 04's resampled runs on large studies), where two
     threads contending with them made each small batch about three times slower.
     """
     from bertopic.backend import BaseEmbedder

@@ -98,8 +98,9 @@ def run_seed(seed: int, run: int, n_themes: int = 0) -> int:
 
 def distinct_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(first, inverse, counts)``: the row of each distinct text's first occurrence,
-    the distinct text of every row, and how often each occurs. A transcript repeated
-    thousands of times is fitted once per distinct text, weighted by its count."""
+    the distinct text of every row, and how often each occurs. Texts are the same when
+    they differ only in case and spacing. A transcript pasted in thousands of times is
+    fitted once per distinct text."""
     index: dict[str, int] = {}
     first, inverse = [], np.empty(len(texts), dtype=int)
     for row, text in enumerate(texts):
@@ -638,8 +639,8 @@ def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: in
     """segment_map.parquet: 2-D positions of a group's segments (all of them, or a fixed
     random sample of ``max_segments`` in larger groups), in segments.parquet order.
 
-    Computed in notebook 04, beside the theme models that already loaded UMAP, so the
-    maps notebook only draws."""
+    Computed in notebook 04 (which has the embeddings loaded), so the maps notebook only
+    draws."""
     parts = []
     rng = np.random.default_rng(seed)
     for group in groups:
