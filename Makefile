@@ -51,7 +51,7 @@ COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLE
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
 # Refuse, before anything is created, what Make cannot handle safely.
-ifneq ($(filter-out help venv clean-all lab test bench,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out help venv clean-all lab test bench validity,$(or $(MAKECMDGOALS),help)),)
 ifeq ($(STUDY_NAME),)
 $(error $(STUDY): 'name:' must be letters, digits, '.', '_' or '-' (not starting with '.'); it names the output folder)
 endif
@@ -60,7 +60,7 @@ $(error OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces
 endif
 endif
 
-.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops
+.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops validity
 
 help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
@@ -105,7 +105,7 @@ all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_
 
 # The study's transcripts and workshop files, listed by helpers.study (which also
 # validates study.yml, so a broken study stops here with one sentence).
-ifeq ($(filter help clean clean-all venv lab test bench qda-check,$(MAKECMDGOALS)),)
+ifeq ($(filter help clean clean-all venv lab test bench qda-check validity,$(MAKECMDGOALS)),)
 ifneq ($(MAKECMDGOALS),)
 include $(OUT)/.study.mk
 endif
@@ -183,6 +183,9 @@ BENCH_ARGS ?= --with-tests --scale
 
 bench: $(INSTALLED) ## Time the README's path in a fresh clone; writes benchmarks/results.md (about 15 minutes)
 	@$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+validity: $(INSTALLED) ## Theme agreement across two seeds, planted-theme recovery and coherence vs baselines, stress corpus; writes benchmarks/validity.md
+	@$(PY) benchmarks/validity.py
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval

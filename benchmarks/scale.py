@@ -3,8 +3,8 @@
 Builds a corpus of N segments by resampling sentences of the bundled transcripts across
 many synthetic focus groups (each keeps its participant group: a patient's sentence only
 lands in a patients-and-carers group), then runs, in this one process, exactly what
-notebooks 03 and 04 run: embed every segment (cold cache), start the stability refits,
-fit one theme model per group, collect the quality table, and compute the 2-D segment
+notebooks 03 and 04 run: embed every segment (cold cache), start the resampled theme runs,
+build each group's themes, collect the quality table, and compute the 2-D segment
 map. Prints one JSON object with seconds per step and peak memory.
 
     python benchmarks/scale.py N_SEGMENTS [WORK_FOLDER] [SEED]
@@ -118,15 +118,15 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         segments = synthetic_segments(n_segments, seed)
         lap("build corpus")
         cache = embeddings.EmbeddingCache(work / "cache", model="default")
-        vectors = cache.embed(segments["text"].tolist())
+        vectors = cache.embed(segments["text"].tolist(), groups=segments["participant_group"].tolist())
         lap("embed (notebook 03)")
         groups = sorted(segments["participant_group"].unique())
         settings = themes.ThemeSettings(seed=seed)
-        refits = themes.StabilityRefits.start(segments, vectors, groups, settings, seed)
-        backend = embeddings.cached_backend(cache, threads=refits.threads_alongside)  # as notebook 04 does
-        result = themes.analyse_groups(segments, vectors, groups, settings, backend=backend)
+        runs = themes.ConsensusRuns(segments, vectors, groups, settings)
+        backend = embeddings.cached_backend(cache, threads=runs.threads_alongside)  # as notebook 04 does
+        result = themes.analyse_groups(segments, vectors, groups, settings, backend=backend, runs=runs)
         lap("theme models")
-        quality = themes.theme_quality(segments, vectors, result, seed, refits=refits)
+        quality = themes.theme_quality(segments, vectors, result, seed, backend=backend)
         lap("stability and baseline")
         themes.segment_map(segments, vectors, groups, seed)
         lap("segment map")

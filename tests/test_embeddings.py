@@ -94,3 +94,43 @@ def test_cached_backend_encodes_with_the_threads_it_is_given(tmp_path, monkeypat
     E.cached_backend(cache).embed(words)
     assert seen[1] == before
     assert np.allclose(one, E.EmbeddingCache(tmp_path).embed(words))
+
+
+def test_a_truncated_cache_is_named_discarded_and_recomputed(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    texts = ["The mask frightened me.", "They always said my name."]
+    first = E.EmbeddingCache(tmp_path).embed(texts)
+    vectors_file = next(tmp_path.glob("*.vectors.npy"))
+    vectors_file.write_bytes(vectors_file.read_bytes()[:200])  # a write cut short
+    with pytest.warns(UserWarning, match=vectors_file.name):
+        cache = E.EmbeddingCache(tmp_path)
+    assert cache.discarded and "discarded" in cache.discarded[0]
+    again = cache.embed(texts)
+    assert cache.misses == 2 and np.allclose(again, first)
+    assert E.EmbeddingCache(tmp_path).embed(texts).shape == (2, 384)  # the rewritten cache reads cleanly
+
+
+def test_disk_full_while_writing_the_cache_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache = E.EmbeddingCache(tmp_path)
+
+    def full(array, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(E, "write_npy_atomic", full)
+    with pytest.raises(E.CacheWriteError, match=r"\.vectors\.npy \(No space left on device\); free space"):
+        cache.embed(["Something to embed here."])
+
+
+def test_a_groups_embeddings_do_not_depend_on_other_groups(tmp_path, monkeypatch):
+    """Encoded one group at a time: editing another group's text leaves these bit-identical."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    staff = ["I'm a dinosaur, honestly, on that machine.", "We talk them through the mask every day."]
+    patients = ["The mask frightened me at first.", "They always remembered my name, always.",
+                "My wife waited outside in the car park for hours."]
+    before = E.EmbeddingCache(tmp_path / "a").embed(staff + patients, groups=["s"] * 2 + ["p"] * 3)
+    edited = ["I am a dinosaur, honestly, on that machine."] + staff[1:]
+    after = E.EmbeddingCache(tmp_path / "b").embed(edited + patients, groups=["s"] * 2 + ["p"] * 3)
+    assert np.array_equal(before[2:], after[2:])

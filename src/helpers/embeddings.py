@@ -195,9 +195,19 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
+class CacheWriteError(UserError):
+    """The embedding cache could not be written (e.g. the disk is full)."""
+
+
 @dataclass
 class EmbeddingCache:
-    """Embeddings on disk, one pair of files per model: keys (text hashes) and vectors."""
+    """Embeddings on disk, one pair of files per model: keys (text hashes) and vectors.
+
+    The encoder pads a batch to its longest text, so a vector differs in the last bits
+    with its batch neighbours. Missing texts are therefore encoded one participant group
+    at a time (``groups``), in the order of their text hashes: a group's embeddings do not
+    depend on any other group's texts (the texts of one group are batched together).
+    """
 
     folder: Path
     model: str = DEFAULT_MODEL
@@ -209,48 +219,77 @@ class EmbeddingCache:
         self._vectors_path = self.folder / f"{self._key}.vectors.npy"
         self._index: dict[str, int] = {}
         self._vectors = np.zeros((0, 0), dtype=np.float32)
-        if self._keys_path.exists() and self._vectors_path.exists():
-            keys = np.load(self._keys_path, allow_pickle=False)
-            self._vectors = np.load(self._vectors_path, allow_pickle=False)
-            if len(keys) == len(self._vectors):
-                self._index = {str(k): i for i, k in enumerate(keys)}
+        #: what was wrong with the cache files when they were read (empty when nothing)
+        self.discarded: list[str] = []
+        if self._keys_path.exists() or self._vectors_path.exists():
+            self._load()
         self.hits = self.misses = 0
 
-    def embed(self, texts: list[str], batch_size: int = 64, show_progress: bool | None = None) -> np.ndarray:
-        """Embeddings of ``texts`` (L2-normalised float32), computing only those not cached."""
+    def _load(self) -> None:
+        """Read the cache; a truncated or mismatched pair is named, discarded and recomputed."""
+        import warnings
+
+        try:
+            keys = np.load(self._keys_path, allow_pickle=False)
+            vectors = np.load(self._vectors_path, allow_pickle=False)
+            problem = "" if (vectors.ndim == 2 and len(keys) == len(vectors) and vectors.dtype == np.float32) else \
+                f"holds {len(keys)} keys for {len(vectors)} vectors"
+        except (OSError, ValueError, EOFError) as exc:  # truncated, corrupt, or one file missing
+            problem = f"cannot be read ({type(exc).__name__}: {exc})"
+        if problem:
+            message = (f"The embedding cache {self._vectors_path} {problem}; it was discarded and its embeddings "
+                       "will be recomputed.")
+            self.discarded.append(message)
+            warnings.warn(message, stacklevel=3)
+            return
+        self._vectors = vectors
+        self._index = {str(k): i for i, k in enumerate(keys)}
+
+    def embed(self, texts: list[str], batch_size: int = 64, show_progress: bool | None = None,
+              groups: list[str] | None = None) -> np.ndarray:
+        """Embeddings of ``texts`` (L2-normalised float32), computing only those not cached;
+        ``groups`` (one label per text) encodes each group's missing texts on their own."""
         keys = [_text_key(t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._index}.items())
         self.misses = sum(k not in self._index for k in keys)
         self.hits = len(texts) - self.misses
-        if missing:
+        labels = [""] * len(texts) if groups is None else [str(g) for g in groups]
+        for group in sorted(set(labels)):
+            missing = sorted({k: t for k, t, g in zip(keys, texts, labels) if g == group and k not in self._index}.items())
+            if not missing:
+                continue
             encoder = load_model(self.model)
-            if show_progress is None:
-                show_progress = len(missing) > 2000
-            fresh = encoder.encode([t for _, t in missing], batch_size=batch_size, show_progress_bar=show_progress,
+            progress = show_progress if show_progress is not None else len(missing) > 2000
+            fresh = encoder.encode([t for _, t in missing], batch_size=batch_size, show_progress_bar=progress,
                                    convert_to_numpy=True, normalize_embeddings=True).astype(np.float32)
             start = len(self._index)
             self._vectors = fresh if self._vectors.size == 0 else np.vstack([self._vectors, fresh])
             for i, (k, _) in enumerate(missing):
                 self._index[k] = start + i
+        if self.misses:
             self._save()
         if not texts:
             return np.zeros((0, self._vectors.shape[1] if self._vectors.size else 0), dtype=np.float32)
         return self._vectors[[self._index[k] for k in keys]]
 
     def _save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._index, key=self._index.get))
-        write_npy_atomic(self._vectors, self._vectors_path)
-        write_npy_atomic(keys, self._keys_path)
+        for array, path in ((self._vectors, self._vectors_path), (keys, self._keys_path)):
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                write_npy_atomic(array, path)
+            except OSError as exc:
+                raise CacheWriteError(
+                    f"Could not write the embedding cache {path} ({exc.strerror or exc}); free space on that disk "
+                    "or move the output folder (OUTPUT_DIR), then rerun.") from exc
 
 
 def cached_backend(cache: EmbeddingCache, threads: int | None = None):
     """A BERTopic embedding backend that goes through the on-disk cache.
 
-    BERTopic embeds candidate keywords and documents when it builds topic representations
-    (KeyBERTInspired, MaximalMarginalRelevance); routing that through the cache means a
-    rerun loads no model at all. ``threads`` caps torch's threads while it encodes: pass 1
-    when worker processes already fill the cores (notebook 04's refits), where two
+    BERTopic embeds candidate keywords when it builds theme representations (maximal
+    marginal relevance); routing that through the cache means a rerun loads no model at
+    all. ``threads`` caps torch's threads while it encodes: pass 1 when worker processes
+    already fill the cores (notebook 04's resampled runs on large studies), where two
     threads contending with them made each small batch about three times slower.
     """
     from bertopic.backend import BaseEmbedder

@@ -1,13 +1,26 @@
 """Independent thematic analysis per participant group (stage 4 of the process model).
 
 In the study each participant group's data set was analysed on its own before the groups
-met; here each group gets its own BERTopic model. BERTopic is a pipeline of swappable
-steps — embed, reduce, cluster, represent — and this module keeps that shape: every step
-is built by one small function from :class:`ThemeSettings`, scaled to the size of the
-group, so a group of 150 segments and one of 5,000 both get sensible themes.
+met. Here each group's themes come from one procedure (:func:`theme_procedure`), run on
+the whole group for the reported themes and on seeded resamples for their stability:
 
-What comes out are *candidate* themes (Braun & Clarke's "searching for themes"): the
-workshops of stage 5 review, merge, name and define them.
+1. identical texts are fitted once; Ward's agglomerative clustering of the segment
+   embeddings builds one tree, cut into k themes for every candidate k (2 … √(n/2), at
+   most 12); segments left out of a fit join the theme with the nearest centroid;
+2. R runs on seeded 90% resamples give, for each k, a co-assignment matrix (the share of
+   runs in which two segments shared a theme) and the agreement of each run with the
+   whole-group themes; k is chosen where that agreement is highest among the k whose
+   largest theme holds at most 35% of the group;
+3. each theme reports its consensus (mean co-assignment of its members) and is
+   ``unstable`` below 0.5; a segment gets a second theme when it sat with that theme's
+   members in at least 30% of runs;
+4. BERTopic's class-based TF-IDF and maximal marginal relevance give keywords; a theme's
+   most distinctive two- or three-word phrase is its label.
+
+The whole-group fit has no random step, so the themes do not depend on the seed (only
+the choice of k can, when two k are equally stable). A group's themes depend on that
+group's segments only. What comes out are *candidate* themes (Braun & Clarke's
+"searching for themes"): the workshops of stage 5 review, merge, name and define them.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import pandas as pd
 
 from ._workers import n_workers, stop_workers, submit
 from .embeddings import BACKCHANNEL_WORDS
+from .identity import fingerprint
 
 #: Words that say nothing about a theme in transcribed talk: fillers, hedges, annotation
 #: words, and generic verbs. Added to scikit-learn's English stop words.
@@ -35,82 +49,312 @@ overlapping right well quite maybe probably definitely absolutely exactly yeah m
 does did do make makes made let lets day days time times people person years year
 """.split()) | BACKCHANNEL_WORDS
 
-OUTLIER = -1
+NO_THEME = -1
+#: A group's tree is built on at most this many distinct texts (``consensus_max_segments``);
+#: the rest join the theme with the nearest centroid. Focus-group studies stay far below it.
+QUALITY_MAX_SEGMENTS = 3000
 logging.getLogger("BERTopic").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
 class ThemeSettings:
-    """Knobs of the per-group theme model; :meth:`scaled` fits them to a group's size."""
+    """Knobs of the per-group procedure; :meth:`candidates` scales the number of themes
+    tried to a group's size."""
 
     seed: int = 20200
-    n_neighbors: int = 15
-    n_components: int = 5
-    min_cluster_size: int = 10
-    min_samples: int = 3
+    #: R, the seeded runs of the procedure behind each group's consensus
+    n_runs: int = 10
     max_themes: int = 12
+    #: a theme above this share of its group is avoided, or explained when unavoidable
+    max_share: float = 0.35
+    #: a theme whose members share it in fewer than this share of runs is ``unstable``
+    unstable_below: float = 0.5
+    #: a segment's second theme: one whose members it sat with in at least this share of runs
+    secondary_min: float = 0.3
+    #: share of a group's distinct texts each seeded run fits
+    resample_fraction: float = 0.9
+    #: the tree is built on at most this many distinct texts of a group (others join by centroid)
+    consensus_max_segments: int = QUALITY_MAX_SEGMENTS
     top_n_words: int = 10
-    min_df: int = 2
-    #: below this many segments density clustering is unreliable: use agglomerative
-    min_segments_for_density: int = 40
     n_quotes: int = 5
     #: e.g. speaker pseudonyms: names say who spoke, not what the theme is about
     extra_stop_words: tuple[str, ...] = ()
 
-    def scaled(self, n_segments: int) -> "ThemeSettings":
-        """Settings for a group of ``n_segments``: neighbourhoods and minimum theme size
-        grow with the data (about 1/40 of the segments, 6–150), so themes stay a
-        similar share of the talk whatever the corpus size. Neighbourhoods stop growing
-        at 30: UMAP's cost grows with them, and 30 neighbours already give large
-        groups a smooth manifold."""
-        n = max(n_segments, 2)
-        return replace(
-            self,
-            n_neighbors=int(np.clip(round(math.sqrt(n)), 5, 30)),
-            min_cluster_size=int(np.clip(round(n / 40), 6, 150)),
-            min_samples=int(np.clip(round(n / 150), 2, 25)),
-            min_df=1 if n < 200 else 2,
-        )
+    def candidates(self, n_distinct: int) -> list[int]:
+        """Numbers of themes tried for a group of ``n_distinct`` distinct texts:
+        2 … round(sqrt(n / 2)), at most ``max_themes`` (a theme should hold a few
+        segments: 200 segments give at most 10 themes, 50 give 5)."""
+        top = int(np.clip(round(math.sqrt(n_distinct / 2)), 2, self.max_themes))
+        return list(range(2, min(top, n_distinct - 1) + 1))
 
 
-# --------------------------------------------------------------------------- the steps
-
-def make_reducer(settings: ThemeSettings, n_segments: int):
-    from ._numba import cache_compiled_umap
-
-    cache_compiled_umap()  # compile UMAP once per machine, not once per process
-    from umap import UMAP
-
-    return UMAP(n_neighbors=min(settings.n_neighbors, max(n_segments - 1, 2)),
-                n_components=min(settings.n_components, max(n_segments - 2, 1)),
-                min_dist=0.0, metric="cosine", random_state=settings.seed, n_jobs=1, low_memory=True)
+def run_seed(seed: int, run: int, n_themes: int = 0) -> int:
+    """The seed of run ``run`` at ``n_themes`` themes, derived from the one seed (and
+    not from the group or its neighbours, so groups are independent)."""
+    return int(np.random.SeedSequence([int(seed), int(run), int(n_themes)]).generate_state(1)[0])
 
 
-def make_density_clusterer(settings: ThemeSettings):
-    from hdbscan import HDBSCAN
+# --------------------------------------------------------------------------- the procedure
 
-    return HDBSCAN(min_cluster_size=settings.min_cluster_size, min_samples=settings.min_samples,
-                   metric="euclidean", cluster_selection_method="eom", prediction_data=True)
+def distinct_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(first, inverse, counts)``: the row of each distinct text's first occurrence,
+    the distinct text of every row, and how often each occurs. Texts are the same when
+    they differ only in case and spacing. A transcript pasted in thousands of times is
+    fitted once per distinct text."""
+    index: dict[str, int] = {}
+    first, inverse = [], np.empty(len(texts), dtype=int)
+    for row, text in enumerate(texts):
+        key = " ".join(str(text).split()).lower()
+        if key not in index:
+            index[key] = len(first)
+            first.append(row)
+        inverse[row] = index[key]
+    counts = np.bincount(inverse, minlength=len(first)) if len(texts) else np.zeros(0, dtype=int)
+    return np.array(first, dtype=int), inverse, counts
 
 
-def n_fallback_clusters(n_segments: int) -> int:
-    """How many themes to ask of agglomerative clustering on a small group."""
-    return int(np.clip(round(math.sqrt(n_segments / 2)), 2, 8))
+def fit_rows(texts: list[str], max_rows: int) -> np.ndarray:
+    """Rows a group's tree is built on: one per distinct text, and for groups with more
+    than ``max_rows`` distinct texts the ``max_rows`` whose text hashes come first (a
+    fixed choice that depends on the texts only, not on their order or the seed)."""
+    import hashlib
+
+    first, _, _ = distinct_texts(texts)
+    if len(first) <= max_rows:
+        return first
+    digests = [hashlib.sha256(str(texts[r]).encode("utf-8")).hexdigest() for r in first]
+    return np.sort(first[np.argsort(digests, kind="stable")[:max_rows]])
 
 
-def make_vectorizer(settings: ThemeSettings, n_docs: int):
+def theme_procedure(embeddings: np.ndarray, texts: list[str], settings: ThemeSettings,
+                    seed: int | None = None) -> np.ndarray:
+    """The procedure: labels of every segment for each candidate number of themes (rows
+    in the order of ``settings.candidates``).
+
+    Ward's agglomerative clustering of the embeddings of the group's distinct texts
+    (without ``seed``: all of them, the reported themes; with ``seed``: a seeded
+    ``resample_fraction`` of them, a stability run), cut at every candidate k. Segments
+    not in the fit join the theme whose centroid is most similar (cosine); repeats of a
+    text get its label. No other step is random, so the whole-group fit is the same for
+    every seed.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    first, inverse, _ = distinct_texts(texts)
+    rows = fit_rows(texts, settings.consensus_max_segments)
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(rows, size=max(int(round(settings.resample_fraction * len(rows))), 3), replace=False))
+    x = np.asarray(embeddings, dtype=np.float64)
+    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
+    tree = linkage(x[rows], "ward")
+    distinct = x[first]
+    position = {int(r): i for i, r in enumerate(first)}
+    fitted = np.array([position[int(r)] for r in rows])
+    ks = settings.candidates(len(first))
+    out = np.zeros((len(ks), len(texts)), dtype=np.int16)
+    for i, k in enumerate(ks):
+        cut = fcluster(tree, k, "maxclust").astype(int) - 1
+        centroids = np.vstack([x[rows][cut == c].mean(axis=0) for c in range(int(cut.max()) + 1)])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
+        labels = np.argmax(distinct @ centroids.T, axis=1)
+        labels[fitted] = cut
+        out[i] = labels[inverse]
+    return out
+
+
+def coassignment(label_runs: np.ndarray) -> np.ndarray:
+    """The share of runs in which two rows share a theme (``label_runs``: runs × rows)."""
+    n = label_runs.shape[1]
+    total = np.zeros((n, n), dtype=np.float32)
+    for labels in label_runs:
+        onehot = np.zeros((n, int(labels.max()) + 1), dtype=np.float32)
+        onehot[np.arange(n), labels] = 1
+        total += onehot @ onehot.T
+    return total / len(label_runs)
+
+
+def pac(matrix: np.ndarray, low: float = 0.1, high: float = 0.9) -> float:
+    """Proportion of ambiguous clustering (Şenbabaoğlu et al. 2014): the share of pairs
+    whose co-assignment lies strictly between ``low`` and ``high``; 0 = every run agrees."""
+    upper = matrix[np.triu_indices(len(matrix), 1)]
+    return float(np.mean((upper > low) & (upper < high))) if len(upper) else 0.0
+
+
+def _cut(matrix: np.ndarray, k: int) -> np.ndarray:
+    """Average-linkage clusters of 1 − co-assignment, cut into ``k`` (0-based labels)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    distance = 1.0 - matrix.astype(np.float64)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(np.clip(squareform(distance, checks=False), 0, None), "average")
+    return fcluster(tree, k, "maxclust").astype(int) - 1
+
+
+def relabel_by_size(labels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Renumber labels 0..k-1 by decreasing (weighted) size, ties by first row: ids that
+    do not depend on the clusterer's numbering."""
+    weights = np.ones(len(labels)) if weights is None else weights
+    present = [t for t in dict.fromkeys(labels.tolist()) if t != NO_THEME]
+    size = {t: float(weights[labels == t].sum()) for t in present}
+    order = sorted(present, key=lambda t: (-size[t], present.index(t)))
+    mapping = {old: new for new, old in enumerate(order)}
+    return np.array([mapping.get(t, NO_THEME) for t in labels.tolist()], dtype=int)
+
+
+@dataclass
+class Consensus:
+    """A group's themes with their consensus over R resampled runs, at each candidate k."""
+
+    candidates: list[int]
+    stability: dict[int, float]         # mean ARI of the runs with the whole-group themes, by k
+    pac: dict[int, float]               # proportion of ambiguous pairs, by k
+    largest_share: dict[int, float]     # share of the group in the largest theme, by k
+    k: int                              # the number of themes reported
+    rows: np.ndarray                    # group rows the co-assignment matrix is built on
+    matrix: np.ndarray                  # co-assignment at k (rows × rows)
+    labels: np.ndarray                  # the reported theme of each of ``rows``
+    run_labels: np.ndarray              # the runs at k, on every group row (runs × n)
+    note: str = ""                      # why a theme over the size limit remains, when one does
+
+
+def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[str],
+                     settings: ThemeSettings) -> Consensus:
+    """Choose k and measure consensus, from the whole-group fit (``reference``) and the
+    seeded runs of :func:`theme_procedure` (each candidates × rows).
+
+    For every candidate k: the co-assignment matrix over the runs, its PAC, and the
+    stability of the whole-group themes (mean adjusted Rand index of each run with them).
+    The k reported is the most stable (to two decimals; ties: fewer themes) among those
+    whose largest theme holds at most ``max_share`` of the group; when no k qualifies, the
+    most stable overall, and ``note`` says the group's talk is homogeneous.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    rows = fit_rows(texts, settings.consensus_max_segments)
+    ks = settings.candidates(len(distinct_texts(texts)[2]))
+    stacked = np.stack(runs)  # runs × candidates × n
+    stability, scores, shares = {}, {}, {}
+    for i, k in enumerate(ks):
+        stability[k] = round(float(np.mean([adjusted_rand_score(reference[i], run[i]) for run in stacked])), 6)
+        scores[k] = round(pac(coassignment(stacked[:, i, rows])), 6)
+        shares[k] = float(np.bincount(reference[i]).max() / reference.shape[1])
+    allowed = [k for k in ks if shares[k] <= settings.max_share]
+
+    def most_stable(options):
+        return min(options, key=lambda k: (-round(stability[k], 2), k))
+
+    note = ""
+    if allowed:
+        k = most_stable(allowed)
+    else:
+        k = most_stable(ks)
+        note = (f"the group's talk is homogeneous: no number of themes from {ks[0]} to {ks[-1]} gave themes "
+                f"each under {settings.max_share:.0%} of the group; the most stable ({k} themes) is reported")
+    i = ks.index(k)
+    return Consensus(ks, stability, scores, shares, k, rows, coassignment(stacked[:, i, rows]),
+                     reference[i][rows].astype(int), stacked[:, i, :], note)
+
+
+def with_each_theme(consensus: Consensus, embeddings: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Each group row's mean co-assignment with the members of every theme (rows ×
+    themes). Rows outside the matrix (repeats, or groups over ``consensus_max_segments``
+    distinct texts) take the values of their own text, or else of their most similar
+    segment in the matrix (cosine)."""
+    first, inverse, _ = distinct_texts(texts)
+    k = int(consensus.labels.max()) + 1
+    onehot = np.zeros((len(consensus.rows), k), dtype=np.float32)
+    onehot[np.arange(len(consensus.rows)), consensus.labels] = 1
+    with_theme = (consensus.matrix @ onehot) / np.maximum(onehot.sum(axis=0), 1)
+    source = np.full(len(first), -1)
+    source[np.searchsorted(first, consensus.rows)] = np.arange(len(consensus.rows))
+    missing = np.flatnonzero(source < 0)
+    if len(missing):
+        reference = np.asarray(embeddings[consensus.rows], dtype=np.float32)
+        for start in range(0, len(missing), 2048):
+            chunk = missing[start:start + 2048]
+            similarity = np.asarray(embeddings[first[chunk]], dtype=np.float32) @ reference.T
+            source[chunk] = np.argmax(similarity, axis=1)
+    return with_theme[source[inverse]]
+
+
+def second_themes(primary: np.ndarray, with_theme: np.ndarray, minimum: float) -> np.ndarray:
+    """A second theme per row: the other theme whose members the row sat with most often,
+    when that is at least ``minimum`` of the runs; else :data:`NO_THEME`."""
+    if with_theme.shape[1] < 2:
+        return np.full(len(primary), NO_THEME)
+    others = with_theme.copy()
+    others[np.arange(len(primary)), primary] = -1
+    best = np.argmax(others, axis=1)
+    return np.where(others[np.arange(len(primary)), best] >= minimum, best, NO_THEME)
+
+
+def theme_consensus(consensus: Consensus) -> dict[int, float]:
+    """Each consensus theme's mean co-assignment over pairs of its members (1 for one member)."""
+    out = {}
+    for t in range(int(consensus.labels.max()) + 1):
+        members = np.flatnonzero(consensus.labels == t)
+        block = consensus.matrix[np.ix_(members, members)]
+        pairs = len(members) * (len(members) - 1)
+        out[t] = float((block.sum() - np.trace(block)) / pairs) if pairs else 1.0
+    return out
+
+
+#: Below this many segments in all, runs and baselines are computed in this process: the
+#: bundled study's 30 runs take 0.6 s, less than starting worker processes costs.
+PARALLEL_MIN_SEGMENTS = 5000
+
+
+def jobs_for(n_segments: int, n_jobs: int | None) -> int | None:
+    """Worker processes for ``n_segments`` of work: one (this process) for small studies."""
+    return 1 if n_segments < PARALLEL_MIN_SEGMENTS else n_jobs
+
+
+class ConsensusRuns:
+    """The R seeded runs of every group, started at once.
+
+    Runs need only a group's embeddings and texts, so notebook 04 starts them first and
+    collects them when it builds the themes: in worker processes for studies of
+    :data:`PARALLEL_MIN_SEGMENTS` segments or more, else in this process when collected.
+    Each run has its own seed, so the result does not depend on where it ran."""
+
+    def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings,
+                 n_jobs: int | None = None):
+        self.settings, self.n_jobs = settings, jobs_for(len(segments), n_jobs)
+        self.futures: dict[str, list] = {}
+        in_group = segments["participant_group"].to_numpy()
+        for group in groups:
+            mask = in_group == group
+            texts = segments.loc[mask, "text"].astype(str).tolist()
+            if len(distinct_texts(texts)[2]) < 4:
+                continue
+            emb = np.ascontiguousarray(embeddings[mask])
+            self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r),
+                                          n_jobs=self.n_jobs) for r in range(settings.n_runs)]
+
+    @property
+    def threads_alongside(self) -> int | None:
+        """Threads for other work in this process while the runs go: one when worker
+        processes fill the cores (more would only contend with them), else no limit."""
+        return 1 if n_workers(self.n_jobs) > 1 else None
+
+    def runs(self, group: str) -> list[np.ndarray] | None:
+        return [f.result() for f in self.futures[group]] if group in self.futures else None
+
+
+# --------------------------------------------------------------------------- representation
+
+def make_vectorizer(settings: ThemeSettings, n_docs: int, ngram_range=(1, 2)):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     stop = sorted(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
-    return CountVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=min(settings.min_df, max(n_docs, 1)),
+    return CountVectorizer(stop_words=stop, ngram_range=ngram_range, min_df=1,
                            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
 
 
 def make_representation(settings: ThemeSettings):
-    """Keywords: c-TF-IDF candidates re-ranked for diversity (maximal marginal relevance).
-
-    KeyBERTInspired was tried first; on short spoken segments it favours words close to
-    every theme ("patients", "good"), so the labels said little."""
+    """Keywords: c-TF-IDF candidates re-ranked for diversity (maximal marginal relevance)."""
     from bertopic.representation import MaximalMarginalRelevance
 
     return MaximalMarginalRelevance(diversity=0.3, top_n_words=settings.top_n_words)
@@ -123,118 +367,159 @@ def make_ctfidf():
     return ClassTfidfTransformer(reduce_frequent_words=True)
 
 
+def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray, settings: ThemeSettings, backend=None):
+    """Keywords per theme (``labels`` 0..k-1) from BERTopic's representation steps, and
+    the fitted model (for the merge tree). The themes are given, not found: BERTopic's
+    reduction and clustering steps are pass-throughs here."""
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    # min_df is 1: BERTopic joins each theme's segments into one document, so a higher
+    # min_df would drop words said in one theme only, the most distinctive kind.
+    model = BERTopic(embedding_model=backend, umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
+                     vectorizer_model=make_vectorizer(settings, len(docs)), ctfidf_model=make_ctfidf(),
+                     representation_model=make_representation(settings), top_n_words=settings.top_n_words,
+                     calculate_probabilities=False, verbose=False)
+    model.fit_transform(docs, np.asarray(embeddings), y=np.asarray(labels, dtype=int))
+    fitted = np.asarray(model.topics_)
+    keywords, topic_to_theme = {}, {}
+    for t in sorted(set(labels.tolist())):
+        # BERTopic may renumber the given themes by size; map back by membership.
+        topic = int(np.bincount(fitted[labels == t] - fitted.min()).argmax() + fitted.min())
+        topic_to_theme[topic] = int(t)
+        keywords[int(t)] = [w for w, _ in (model.get_topic(topic) or []) if w][: settings.top_n_words]
+    return keywords, model, topic_to_theme
+
+
+_PHRASE_TOKEN = re.compile(r"[a-z][a-z’']*[a-z]|[a-z]")
+
+
+def phrase_labels(docs: list[str], labels: np.ndarray, stop_words: frozenset[str], min_docs: int = 2) -> dict[int, str]:
+    """Each theme's label: its most distinctive phrase of two or three words ("" when
+    none qualifies).
+
+    Candidates are the word sequences of its segments that start and end on a content
+    word of three letters or more (``"the waiting room"`` gives ``"waiting room"``;
+    ``"remembered my name"`` stays; ``"i'm not"`` does not count). Each scores its
+    frequency in the theme times log(1 + mean phrase count per theme / its count in the
+    group), class-based TF-IDF over phrases; a phrase must occur in at least
+    ``min_docs`` of the theme's segments. Themes are labelled largest first (by label
+    number), and a phrase already used is skipped, so labels differ within a group.
+    Ties go to the alphabetically first. Repeated texts are read once, weighted.
+    """
+    from collections import Counter
+
+    per_theme: dict[int, Counter] = {}
+    doc_freq: dict[int, Counter] = {}
+    seen_texts: Counter = Counter(zip((str(d) for d in docs), labels.tolist()))
+    for (doc, label), repeats in sorted(seen_texts.items()):
+        tokens = _PHRASE_TOKEN.findall(doc.lower().replace("’", "'"))
+        seen = set()
+        for n in (2, 3):
+            for i in range(len(tokens) - n + 1):
+                gram = tokens[i:i + n]
+                ends = (gram[0], gram[-1])
+                if any(w in stop_words or "'" in w or len(w) < 3 for w in ends) or len(set(gram)) < n:
+                    continue
+                phrase = " ".join(gram)
+                per_theme.setdefault(label, Counter())[phrase] += repeats
+                seen.add(phrase)
+        doc_freq.setdefault(label, Counter()).update({p: repeats for p in seen})
+    total: Counter = Counter()
+    for counts in per_theme.values():
+        total.update(counts)
+    mean_per_theme = sum(total.values()) / max(len(per_theme), 1)
+    out, taken = {}, set()
+    for theme in sorted(set(labels.tolist())):
+        counts = per_theme.get(theme, Counter())
+        size = sum(counts.values())
+        scored = [(-(counts[p] / size) * math.log(1 + mean_per_theme / total[p]), p)
+                  for p in counts if doc_freq[theme][p] >= min_docs and p not in taken]
+        out[theme] = min(scored)[1] if scored else ""
+        taken.add(out[theme])
+    return out
+
+
+def readable_label(phrase: str, keywords: list[str]) -> str:
+    """The label shown: the distinctive phrase, else the first keywords that do not repeat
+    each other."""
+    return phrase or label_from_keywords(keywords)
+
+
 # --------------------------------------------------------------------------- one group
+
+#: Below this many segments a group's themes are a starting point for reading, not a finding.
+SMALL_GROUP = 100
+
 
 @dataclass
 class GroupFit:
-    """The result of one participant group's theme model."""
+    """The result of one participant group's procedure."""
 
     group: str
     method: str
-    topics: np.ndarray            # topic per segment after outlier reassignment (0..k-1)
-    raw_topics: np.ndarray        # before reassignment (-1 = outlier)
+    topics: np.ndarray            # primary theme per segment (0..k-1, by size)
+    secondary: np.ndarray         # second theme per segment, or NO_THEME
+    uncertain: np.ndarray         # bool: sat with its own theme's members in under half the runs
     keywords: dict[int, list[str]]
+    labels: dict[int, str]
+    consensus_by_theme: dict[int, float]
     hierarchy: pd.DataFrame
-    outlier_share: float
     settings: ThemeSettings
+    consensus: Consensus | None = None
     notes: list[str] = field(default_factory=list)
+    caveat: str = ""
 
 
-def _relabel_by_size(topics: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
-    """Renumber topics 0..k-1 by decreasing size (ties by first appearance): stable ids."""
-    real = [t for t in topics if t != OUTLIER]
-    order = sorted(set(real), key=lambda t: (-real.count(t), real.index(t)))
-    mapping = {old: new for new, old in enumerate(order)}
-    mapping[OUTLIER] = OUTLIER
-    return np.array([mapping[t] for t in topics]), mapping
+def theme_id(group: str, index: int) -> str:
+    return f"{group}:T{index + 1:02d}"
 
 
-def nearest_centroid(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Give each outlier (-1) the theme whose centroid is most similar (cosine)."""
-    labels = labels.copy()
-    real = sorted(set(labels) - {OUTLIER})
-    if not real or OUTLIER not in labels:
-        return labels
-    centroids = np.vstack([embeddings[labels == t].mean(axis=0) for t in real])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
-    out = labels == OUTLIER
-    labels[out] = np.array(real)[np.argmax(embeddings[out] @ centroids.T, axis=1)]
-    return labels
+def stop_words_of(settings: ThemeSettings) -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
 
 
-def cluster_labels(embeddings: np.ndarray, settings: ThemeSettings) -> tuple[np.ndarray, str]:
-    """The clustering steps alone (reduce + cluster), as used by stability refits."""
-    n = len(embeddings)
-    if n < 4:
-        return np.zeros(n, dtype=int), "single theme (fewer than 4 segments)"
-    if n >= settings.min_segments_for_density:
-        reduced = make_reducer(settings, n).fit_transform(embeddings)
-        labels = make_density_clusterer(settings).fit(reduced).labels_
-        if len(set(labels) - {OUTLIER}) >= 2:
-            return labels.astype(int), "bertopic (umap + hdbscan)"
-    from sklearn.cluster import AgglomerativeClustering
-
-    k = n_fallback_clusters(n)
-    labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit(embeddings).labels_
-    return labels.astype(int), f"agglomerative (k={k})"
-
-
-def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings,
-              backend=None) -> GroupFit:
-    """Fit one participant group's theme model; falls back to agglomerative clustering on
-    groups too small for density clustering, or when density clustering finds < 2 themes."""
-    from bertopic import BERTopic
-    from bertopic.dimensionality import BaseDimensionalityReduction
-    from sklearn.cluster import AgglomerativeClustering
-
+def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings, backend=None,
+              runs: list[np.ndarray] | None = None) -> GroupFit:
+    """One participant group's consensus themes (``runs``: the group's runs of
+    :func:`theme_procedure`, computed here when not given)."""
     n = len(docs)
-    settings = settings.scaled(n)
-    notes: list[str] = []
-    if n < 4:
+    n_distinct = len(distinct_texts(docs)[2])
+    caveat = (f"a small group ({n} segments): its themes are a starting point for reading, not a finding"
+              if n < SMALL_GROUP else "")
+    if n_distinct < 4:
         topics = np.zeros(n, dtype=int)
-        words = _ctfidf_words(docs, topics, settings)
-        return GroupFit(group, "single theme (fewer than 4 segments)", topics, topics.copy(), words,
-                        pd.DataFrame(), 0.0, settings, ["too few segments to cluster"])
-
-    def build(umap_model, cluster_model):
-        return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=cluster_model,
-                        vectorizer_model=make_vectorizer(settings, n), representation_model=make_representation(settings),
-                        ctfidf_model=make_ctfidf(), top_n_words=settings.top_n_words, calculate_probabilities=False, verbose=False)
-
-    raw = None
-    if n >= settings.min_segments_for_density:
-        model = build(make_reducer(settings, n), make_density_clusterer(settings))
-        raw = np.array(model.fit_transform(docs, embeddings)[0])
-        if len(set(raw) - {OUTLIER}) < 2:
-            notes.append("density clustering found fewer than two themes; fell back to agglomerative clustering")
-            raw = None
-        method = "bertopic (umap + hdbscan)"
-    else:
-        notes.append(f"{n} segments is too few for density clustering; used agglomerative clustering")
-    if raw is None:
-        k = n_fallback_clusters(n)
-        model = build(BaseDimensionalityReduction(), AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average"))
-        raw = np.array(model.fit_transform(docs, embeddings)[0])
-        method = f"bertopic (agglomerative, k={k})"
-
-    outlier_share = float(np.mean(raw == OUTLIER))
-    topics = raw
-    if outlier_share > 0:
-        topics = np.array(model.reduce_outliers(docs, list(raw), strategy="embeddings", embeddings=embeddings))
-        model.update_topics(docs, topics=list(topics), vectorizer_model=make_vectorizer(settings, n),
-                            ctfidf_model=make_ctfidf(), representation_model=make_representation(settings), top_n_words=settings.top_n_words)
-    if len(set(topics)) > settings.max_themes:
-        model.reduce_topics(docs, nr_topics=settings.max_themes)
-        topics = np.array(model.topics_)
-        notes.append(f"reduced to {settings.max_themes} themes")
-
-    hierarchy = merge_tree(model) if len(set(topics)) >= 3 else pd.DataFrame()
-    keywords = {t: [w for w, _ in (model.get_topic(t) or []) if w][: settings.top_n_words] for t in set(topics)}
-    relabelled, mapping = _relabel_by_size(topics)
-    keywords = {mapping[t]: words for t, words in keywords.items() if t != OUTLIER}
-    hierarchy = _relabel_hierarchy(hierarchy, mapping, group)
-    return GroupFit(group, method, relabelled, raw, keywords, hierarchy, outlier_share, settings, notes)
-
+        keywords = _frequent_words(docs, topics, settings)
+        return GroupFit(group, "single theme (fewer than 4 distinct segments)", topics, np.full(n, NO_THEME),
+                        np.zeros(n, dtype=bool), keywords, {0: readable_label("", keywords[0])}, {0: 1.0},
+                        _relabel_hierarchy(pd.DataFrame(), {}, group), settings, None,
+                        ["too few segments to cluster"], f"only {n_distinct} distinct segments: one theme, not clustered")
+    if runs is None:
+        runs = [theme_procedure(embeddings, docs, settings, run_seed(settings.seed, r)) for r in range(settings.n_runs)]
+    reference = theme_procedure(embeddings, docs, settings)
+    consensus = consensus_themes(reference, runs, docs, settings)
+    topics = relabel_by_size(reference[consensus.candidates.index(consensus.k)].astype(int))
+    consensus.labels = topics[consensus.rows]
+    with_theme = with_each_theme(consensus, embeddings, docs)
+    secondary = second_themes(topics, with_theme, settings.secondary_min)
+    uncertain = with_theme[np.arange(n), topics] < 0.5
+    keywords, model, topic_to_theme = represent(docs, embeddings, topics, settings, backend)
+    stop = stop_words_of(settings)
+    phrases = phrase_labels(docs, topics, stop)
+    labels = {t: readable_label(phrases.get(t, ""), keywords.get(t, [])) for t in keywords}
+    k = consensus.k
+    method = (f"Ward clustering of the embeddings, {k} themes (the most stable of {consensus.candidates[0]}–"
+              f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); BERTopic keywords (c-TF-IDF + MMR)")
+    notes = [f"{n - n_distinct} repeated texts fitted once each"] if n_distinct < n else []
+    if consensus.note:
+        notes.append(consensus.note)
+    hierarchy = merge_tree(model) if k >= 3 else pd.DataFrame()
+    hierarchy = _relabel_hierarchy(hierarchy, topic_to_theme, group)
+    return GroupFit(group, method, topics, secondary, uncertain, keywords, labels, theme_consensus(consensus),
+                    hierarchy, settings, consensus, notes, caveat)
 
 def merge_tree(model) -> pd.DataFrame:
     """How a fitted model's themes merge: BERTopic's topic hierarchy (Ward linkage of one
@@ -277,7 +562,7 @@ def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: 
 
     def name(node) -> str:
         node = int(node)
-        return theme_id(group, mapping[node]) if node in mapping and node != OUTLIER else f"{group}:N{node:03d}"
+        return theme_id(group, mapping[node]) if node in mapping and node != NO_THEME else f"{group}:N{node:03d}"
 
     rows = []
     for r in hierarchy.sort_values("Distance").itertuples(index=False):
@@ -287,9 +572,11 @@ def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: 
     return pd.DataFrame(rows)
 
 
-def _ctfidf_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings) -> dict[int, list[str]]:
-    """Most frequent content words per topic (for groups too small for a model)."""
-    vec = make_vectorizer(replace(settings, min_df=1), len(docs))
+
+
+def _frequent_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings) -> dict[int, list[str]]:
+    """Most frequent content words per theme (for groups too small to cluster)."""
+    vec = make_vectorizer(settings, len(docs))
     try:
         counts = vec.fit_transform(docs)
     except ValueError:  # nothing but stop words
@@ -302,9 +589,6 @@ def _ctfidf_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings) 
         out[int(t)] = [str(w) for w in vocab[order][freq[order] > 0]]
     return out
 
-
-def theme_id(group: str, index: int) -> str:
-    return f"{group}:T{index + 1:02d}"
 
 
 # --------------------------------------------------------------------------- 2-D positions
@@ -355,8 +639,8 @@ def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: in
     """segment_map.parquet: 2-D positions of a group's segments (all of them, or a fixed
     random sample of ``max_segments`` in larger groups), in segments.parquet order.
 
-    Computed in notebook 04, beside the theme models that already loaded UMAP, so the
-    maps notebook only draws."""
+    Computed in notebook 04 (which has the embeddings loaded), so the maps notebook only
+    draws."""
     parts = []
     rng = np.random.default_rng(seed)
     for group in groups:
@@ -426,6 +710,8 @@ def label_from_keywords(keywords: list[str], n: int = 3) -> str:
     return " / ".join(picked) if picked else "(no distinctive words)"
 
 
+
+
 @dataclass
 class GroupThemes:
     """The stage's three tables."""
@@ -437,9 +723,14 @@ class GroupThemes:
 
     @property
     def notes(self) -> pd.DataFrame:
-        """What each group's model had to do differently (fallbacks, reductions)."""
+        """What each group's procedure had to do or say (repeats, homogeneous talk)."""
         return pd.DataFrame([{"participant_group": g, "note": n} for g, fit in self.fits.items() for n in fit.notes],
                             columns=["participant_group", "note"])
+
+
+THEME_COLUMNS = ["participant_group", "theme_id", "label", "keywords", "fingerprint", "n_segments", "n_speakers",
+                 "n_focus_groups", "share_of_group", "consensus", "unstable", "method", "caveat"]
+ASSIGNMENT_COLUMNS = ["segment_id", "participant_group", "theme_id", "secondary_theme_id", "was_outlier"]
 
 
 def with_speaker_stop_words(segments: pd.DataFrame, settings: ThemeSettings) -> ThemeSettings:
@@ -448,35 +739,52 @@ def with_speaker_stop_words(segments: pd.DataFrame, settings: ThemeSettings) -> 
     return replace(settings, extra_stop_words=tuple(sorted(set(settings.extra_stop_words) | names)))
 
 
+def _theme_caveat(fit: GroupFit, t: int, share: float) -> str:
+    parts = [fit.caveat] if fit.caveat else []
+    if share > fit.settings.max_share and fit.consensus is not None and fit.consensus.note:
+        parts.append(f"holds {share:.0%} of the group: {fit.consensus.note}")
+    if fit.consensus_by_theme.get(t, 1.0) < fit.settings.unstable_below:
+        parts.append(f"unstable: its members shared a theme in {fit.consensus_by_theme[t]:.0%} of runs "
+                     f"(below {fit.settings.unstable_below:.0%}); read its quotes before naming it")
+    return "; ".join(parts)
+
+
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
-                   settings: ThemeSettings = ThemeSettings(), backend=None) -> GroupThemes:
-    """One theme model per participant group, fitted on that group's segments only."""
+                   settings: ThemeSettings = ThemeSettings(), backend=None,
+                   runs: ConsensusRuns | None = None) -> GroupThemes:
+    """Consensus themes per participant group, each from that group's segments only
+    (``runs``: started with :class:`ConsensusRuns`, else run here)."""
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
-    settings = with_speaker_stop_words(segments, settings)
     for group in groups:
         mask = (segments["participant_group"] == group).to_numpy()
         seg = segments[mask].reset_index(drop=True)
         emb = embeddings[mask]
         if seg.empty:
             continue
-        fit = fit_group(seg["text"].tolist(), emb, group, settings, backend=backend)
+        group_settings = with_speaker_stop_words(seg, settings)  # this group's speakers only
+        fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings, backend=backend,
+                        runs=runs.runs(group) if runs is not None else None)
         fits[group] = fit
         hierarchies.append(fit.hierarchy)
-        for t in sorted(set(fit.topics)):
+        for t in sorted(set(fit.topics.tolist())):
             idx = np.flatnonzero(fit.topics == t)
             members = seg.iloc[idx]
             quotes = pick_quotes(members, emb[idx], settings.n_quotes)
+            share = len(members) / len(seg)
             row = {
                 "participant_group": group,
                 "theme_id": theme_id(group, t),
-                "label": label_from_keywords(fit.keywords.get(t, [])),
+                "label": fit.labels.get(t, ""),
                 "keywords": "; ".join(fit.keywords.get(t, [])),
+                "fingerprint": fingerprint(members["segment_id"]),
                 "n_segments": int(len(members)),
                 "n_speakers": int(members[["focus_group", "speaker"]].drop_duplicates().shape[0]),
                 "n_focus_groups": int(members["focus_group"].nunique()),
-                "share_of_group": round(len(members) / len(seg), 4),
+                "share_of_group": round(share, 4),
+                "consensus": round(fit.consensus_by_theme.get(t, 1.0), 4),
+                "unstable": bool(fit.consensus_by_theme.get(t, 1.0) < fit.settings.unstable_below),
                 "method": fit.method,
-                "outlier_share_before_reassignment": round(fit.outlier_share, 4),
+                "caveat": _theme_caveat(fit, t, share),
             }
             for k in range(settings.n_quotes):
                 row[f"quote_{k + 1}"] = format_quote(quotes.iloc[k]) if k < len(quotes) else ""
@@ -486,11 +794,13 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
             "segment_id": seg["segment_id"],
             "participant_group": group,
             "theme_id": [theme_id(group, t) for t in fit.topics],
-            "was_outlier": fit.raw_topics == OUTLIER,
+            "secondary_theme_id": [theme_id(group, t) if t != NO_THEME else "" for t in fit.secondary],
+            "was_outlier": fit.uncertain.astype(bool),
         }))
-    themes = pd.DataFrame(theme_rows)
-    assignments = pd.concat(assign_rows, ignore_index=True) if assign_rows else pd.DataFrame(
-        columns=["segment_id", "participant_group", "theme_id", "was_outlier"])
+    quote_columns = [f"quote_{k + 1}" for k in range(settings.n_quotes)] + ["quote_segments"]
+    themes = pd.DataFrame(theme_rows, columns=THEME_COLUMNS + quote_columns)
+    assignments = (pd.concat(assign_rows, ignore_index=True) if assign_rows
+                   else pd.DataFrame(columns=ASSIGNMENT_COLUMNS))[ASSIGNMENT_COLUMNS]
     hierarchy = pd.concat([h for h in hierarchies if not h.empty], ignore_index=True) if any(
         not h.empty for h in hierarchies) else _relabel_hierarchy(pd.DataFrame(), {}, "")
     return GroupThemes(themes, assignments, hierarchy, fits)
@@ -498,55 +808,51 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
 
 # --------------------------------------------------------------------------- quality
 
-def tokenize_for_coherence(docs: list[str]) -> list[set[str]]:
-    analyzer = make_vectorizer(ThemeSettings(min_df=1), len(docs)).build_analyzer()
-    return [set(analyzer(d)) for d in docs]
+def coherence_tokens(docs: list[str], settings: ThemeSettings) -> list[list[str]]:
+    """Word tokens of each text, as the keyword vectorizer sees them (stop words out)."""
+    analyzer = make_vectorizer(settings, len(docs), ngram_range=(1, 1)).build_analyzer()
+    return [analyzer(d) for d in docs]
 
 
-def npmi_coherence(top_words: list[str], doc_tokens: list[set[str]]) -> float:
-    """Mean normalised PMI of word pairs, from document co-occurrence (range -1..1).
-
-    Words that never occur in the documents are skipped; NaN when fewer than two remain.
-    """
-    n_docs = len(doc_tokens)
-    words = [w for w in top_words if any(w in d for d in doc_tokens)]
-    if len(words) < 2 or n_docs == 0:
-        return float("nan")
-    occurs = {w: np.array([w in d for d in doc_tokens]) for w in words}
-    scores = []
-    eps = 1e-12
-    for i in range(len(words)):
-        for j in range(i + 1, len(words)):
-            p_i, p_j = occurs[words[i]].mean(), occurs[words[j]].mean()
-            p_ij = (occurs[words[i]] & occurs[words[j]]).mean()
-            if p_ij == 0:
-                scores.append(-1.0)
-                continue
-            pmi = math.log(p_ij / (p_i * p_j + eps))
-            scores.append(pmi / (-math.log(p_ij) + eps) if p_ij < 1 else 1.0)
-    return float(np.mean(scores))
+def topic_tokens(words: list[str], vocabulary, n: int = 10) -> list[str]:
+    """A theme's words as coherence tokens: two-word keywords split into their words,
+    repeats and words absent from the texts dropped, the first ``n`` kept."""
+    out: list[str] = []
+    for word in words:
+        for token in str(word).split():
+            if token in vocabulary and token not in out:
+                out.append(token)
+    return out[:n]
 
 
-def best_match_jaccard(reference: np.ndarray, other: np.ndarray) -> dict[int, float]:
-    """For each reference theme, the best Jaccard overlap with any theme of another fit."""
-    out = {}
-    for t in sorted(set(reference)):
-        a = set(np.flatnonzero(reference == t))
-        best = 0.0
-        for u in set(other):
-            b = set(np.flatnonzero(other == u))
-            best = max(best, len(a & b) / len(a | b))
-        out[int(t)] = best
+def coherence(topics: dict[int, list[str]], texts: list[list[str]], measure: str) -> dict[int, float]:
+    """Per-theme coherence by gensim's ``CoherenceModel`` (``"c_v"`` or ``"c_npmi"``),
+    with its sliding windows over ``texts`` (the group's own turns); NaN for a theme with
+    fewer than two of its words in the texts."""
+    from gensim.corpora import Dictionary
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = Dictionary(texts)
+    vocabulary = set(dictionary.token2id)
+    usable = {t: topic_tokens(w, vocabulary) for t, w in topics.items()}
+    scored = {t: w for t, w in usable.items() if len(w) >= 2}
+    out = {t: float("nan") for t in topics}
+    if scored:
+        model = CoherenceModel(topics=list(scored.values()), texts=texts, dictionary=dictionary, coherence=measure,
+                               topn=10, processes=1)
+        for t, value in zip(scored, model.get_coherence_per_topic()):
+            out[t] = float(value)
     return out
 
 
 def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSettings):
-    """LDA (scikit-learn) with the same number of themes, on the same segments."""
+    """LDA (scikit-learn) with the same number of themes, on the same segments: the
+    theme of each segment (its largest share) and each theme's top words."""
     from sklearn.decomposition import LatentDirichletAllocation
 
-    vec = make_vectorizer(replace(settings, min_df=1), len(docs))
+    vec = make_vectorizer(settings, len(docs))
     counts = vec.fit_transform(docs)
-    lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed, learning_method="batch")
+    lda = LatentDirichletAllocation(n_components=max(n_themes, 1), random_state=seed % 2**31, learning_method="batch")
     doc_topic = lda.fit_transform(counts)
     vocab = np.array(vec.get_feature_names_out())
     words = {t: list(vocab[np.argsort(-lda.components_[t], kind="stable")[: settings.top_n_words]])
@@ -554,157 +860,95 @@ def lda_baseline(docs: list[str], n_themes: int, seed: int, settings: ThemeSetti
     return doc_topic.argmax(axis=1), words
 
 
-#: Stability refits and the LDA baseline look at most this many segments of a group (a
-#: fixed random sample, refitted with settings scaled to the sample): enough to estimate
-#: agreement, and it keeps ten refits of a 30,000-segment group to a few minutes.
-#: Groups of a focus-group study are far smaller and are used whole.
-QUALITY_MAX_SEGMENTS = 2000
+def kmeans_baseline(embeddings: np.ndarray, n_themes: int, seed: int) -> np.ndarray:
+    """Plain k-means (10 starts, seeded) on the same embeddings, the same number of themes."""
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=max(n_themes, 1), n_init=10, random_state=seed % 2**31).fit(
+        np.asarray(embeddings, dtype=np.float64)).labels_
 
 
-@dataclass(frozen=True)
-class Refit:
-    """One stability refit: which rows of the group it sees and with which seed."""
-
-    kind: str          # "seed" (all sampled rows, another seed) or "bootstrap" (a resample)
-    seed: int
-    rows: np.ndarray   # row numbers within the group, sorted, unique
-
-
-def stability_plan(n_docs: int, seed: int, rng: np.random.Generator, n_seeds: int = 5, n_bootstrap: int = 5,
-                   max_segments: int = QUALITY_MAX_SEGMENTS) -> tuple[np.ndarray, list[Refit]]:
-    """The rows quality is measured on, and the refits: ``n_seeds`` with other seeds on
-    those rows, ``n_bootstrap`` on resamples of them (drawn with replacement, compared
-    on the rows drawn)."""
-    base = np.arange(n_docs)
-    if n_docs > max_segments:
-        base = np.sort(rng.choice(n_docs, size=max_segments, replace=False))
-    refits = [Refit("seed", seed + i + 1, base) for i in range(n_seeds)]
-    refits += [Refit("bootstrap", seed + 101 + i, np.unique(rng.choice(base, size=len(base), replace=True)))
-               for i in range(n_bootstrap)]
-    return base, refits
-
-
-def _refit_labels(embeddings: np.ndarray, settings: ThemeSettings) -> np.ndarray:
-    labels, _ = cluster_labels(embeddings, settings)
-    return nearest_centroid(embeddings, labels)
-
-
-class StabilityRefits:
-    """The stability refits of every group, started at once in worker processes.
-
-    A refit needs only the group's embeddings and model settings, not the reference fit,
-    so notebook 04 starts them *before* fitting the reference models and the spare cores
-    work while the main process fits. :func:`theme_quality` collects them (or starts them
-    itself when not given). Each refit has its own seed, so results do not depend on how
-    many processes ran them.
-    """
-
-    def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, settings_by_group: dict[str, ThemeSettings],
-                 seed: int, n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
-                 max_segments: int = QUALITY_MAX_SEGMENTS):
-        self.seed, self.n_seeds, self.n_jobs = seed, n_seeds, n_jobs
-        self.settings = dict(settings_by_group)
-        self.plans: dict[str, tuple[np.ndarray, list[Refit], list]] = {}
-        rng = np.random.default_rng(seed)
-        groups = segments["participant_group"].to_numpy()
-        for group, settings in self.settings.items():
-            emb = embeddings[groups == group]
-            base, refits = stability_plan(len(emb), seed, rng, n_seeds, n_bootstrap, max_segments)
-            if len(base) < len(emb):  # a sample: refit it as the procedure would fit data of its size
-                settings = settings.scaled(len(base))
-            futures = [submit(_refit_labels, emb[r.rows], replace(settings, seed=r.seed), n_jobs=n_jobs)
-                       for r in refits]
-            self.plans[group] = (base, refits, futures)
-
-    @classmethod
-    def start(cls, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings, seed: int,
-              **options) -> "StabilityRefits":
-        """Refits for the models :func:`analyse_groups` will fit with ``settings``."""
-        settings = with_speaker_stop_words(segments, settings)
-        sizes = segments["participant_group"].value_counts()
-        by_group = {g: settings.scaled(int(sizes[g])) for g in groups if sizes.get(g, 0) > 0}
-        return cls(segments, embeddings, by_group, seed, **options)
-
-    @property
-    def threads_alongside(self) -> int | None:
-        """Threads for other work in this process while the refits run: one when worker
-        processes fill the cores (more would only contend with them), else no limit."""
-        return 1 if n_workers(self.n_jobs) > 1 else None
-
-    def labels(self, group: str) -> tuple[np.ndarray, list[Refit], list[np.ndarray]]:
-        base, refits, futures = self.plans[group]
-        return base, refits, [f.result() for f in futures]
+def group_turns(segments: pd.DataFrame) -> list[str]:
+    """The group's turns (its segments joined per focus group and turn): the texts
+    coherence windows slide over."""
+    return segments.groupby(["focus_group", "turn"], sort=True)["text"].apply(" ".join).tolist()
 
 
 def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupThemes, seed: int,
-                  n_seeds: int = 5, n_bootstrap: int = 5, n_jobs: int | None = None,
-                  max_segments: int = QUALITY_MAX_SEGMENTS, refits: StabilityRefits | None = None) -> pd.DataFrame:
-    """How far to trust each group's themes: stability, coherence, and an LDA baseline.
+                  n_jobs: int | None = None, backend=None) -> pd.DataFrame:
+    """How far to trust each group's themes: consensus and stability, coherence (c_v and
+    NPMI, gensim) beside LDA and k-means with the same number of themes, theme sizes.
 
-    Stability refits the clustering steps with ``n_seeds`` other seeds and on
-    ``n_bootstrap`` resamples (see :func:`stability_plan`) and reports adjusted Rand
-    index and NMI against the reference fit, plus each theme's mean best-match Jaccard.
-    Coherence is NPMI of each theme's top words on that group's segments. The LDA
-    baseline gets the same number of themes and the same metrics. Refits and LDA fits
-    are independent, so they run in ``n_jobs`` processes (default: every core);
-    ``refits`` are ones already started with :meth:`StabilityRefits.start`.
-    """
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    Rows: ``participant_group, scope (group or theme id), model (bertopic/lda/kmeans),
+    metric, value, note``; ``note`` explains a theme over the size limit."""
+    from sklearn.metrics import adjusted_rand_score
 
-    settings = {g: fit.settings for g, fit in result.fits.items()}
-    if refits is None:
-        refits = StabilityRefits(segments, embeddings, settings, seed, n_seeds, n_bootstrap, n_jobs, max_segments)
-    elif refits.settings != settings or refits.seed != seed:
-        raise ValueError("The stability refits were started with other settings or another seed than the theme "
-                         "models; start them with the same ThemeSettings and seed as analyse_groups.")
-    n_seeds = refits.n_seeds
     groups = segments["participant_group"].to_numpy()
-    lda_runs = {}
+    n_jobs = jobs_for(len(segments), n_jobs)
+    baselines = {}
     for group, fit in result.fits.items():
-        base = refits.plans[group][0]
-        docs = segments.loc[groups == group, "text"].tolist()
-        base_docs = [docs[i] for i in base]
-        lda_runs[group] = [submit(lda_baseline, base_docs, len(set(fit.topics)), seed + i, fit.settings,
-                                  n_jobs=refits.n_jobs) for i in range(n_seeds + 1)]
-
+        docs = segments.loc[groups == group, "text"].astype(str).tolist()
+        k = len(set(fit.topics.tolist()))
+        baselines[group] = (submit(lda_baseline, docs, k, seed, fit.settings, n_jobs=n_jobs),
+                            submit(kmeans_baseline, embeddings[groups == group], k, seed, n_jobs=n_jobs))
     rows = []
 
-    def add(group, scope, model, metric, value):
+    def add(group, scope, model, metric, value, note=""):
+        value = float(value)
         rows.append({"participant_group": group, "scope": scope, "model": model, "metric": metric,
-                     "value": round(float(value), 4) if value == value else float("nan")})
+                     "value": round(value, 4) if value == value else float("nan"), "note": note})
 
     for group, fit in result.fits.items():
-        base, plan, labels_by_refit = refits.labels(group)
-        docs = segments.loc[groups == group, "text"].tolist()
-        ref = fit.topics
-        k = len(set(ref))
-        tokens = tokenize_for_coherence(docs)
-        aris, nmis, jacc = [], [], {t: [] for t in set(ref)}
-        for r, labels in zip(plan, labels_by_refit):
-            aris.append(adjusted_rand_score(ref[r.rows], labels))
-            nmis.append(normalized_mutual_info_score(ref[r.rows], labels))
-            for t, j in best_match_jaccard(ref[r.rows], labels).items():
-                jacc[t].append(j)
+        seg = segments[groups == group].reset_index(drop=True)
+        docs, emb = seg["text"].astype(str).tolist(), embeddings[groups == group]
+        k = len(set(fit.topics.tolist()))
+        texts = coherence_tokens(group_turns(seg), fit.settings)
         add(group, "group", "bertopic", "n_themes", k)
-        add(group, "group", "bertopic", "outlier_share_before_reassignment", fit.outlier_share)
-        add(group, "group", "bertopic", "stability_ari_mean", np.mean(aris))
-        add(group, "group", "bertopic", "stability_ari_sd", np.std(aris))
-        add(group, "group", "bertopic", "stability_nmi_mean", np.mean(nmis))
-        add(group, "group", "bertopic", "n_refits", len(plan))
-        add(group, "group", "bertopic", "quality_sample_segments", len(base))
-        coh = {t: npmi_coherence(fit.keywords.get(t, []), tokens) for t in sorted(set(ref))}
-        add(group, "group", "bertopic", "coherence_npmi_mean", np.nanmean(list(coh.values())) if coh else float("nan"))
-        for t in sorted(set(ref)):
-            add(group, theme_id(group, t), "bertopic", "stability_jaccard", np.mean(jacc[t]) if jacc[t] else float("nan"))
-            add(group, theme_id(group, t), "bertopic", "coherence_npmi", coh[t])
+        add(group, "group", "bertopic", "n_segments", len(seg))
+        add(group, "group", "bertopic", "largest_share", np.bincount(fit.topics).max() / len(seg),
+            fit.consensus.note if fit.consensus is not None else "")
+        add(group, "group", "bertopic", "uncertain_share", fit.uncertain.mean())
+        add(group, "group", "bertopic", "secondary_share", np.mean(fit.secondary != NO_THEME))
+        if fit.consensus is not None:
+            c = fit.consensus
+            add(group, "group", "bertopic", "n_runs", len(c.run_labels))
+            add(group, "group", "bertopic", "consensus_mean", np.mean(list(fit.consensus_by_theme.values())))
+            add(group, "group", "bertopic", "stability_ari_mean", c.stability[c.k])
+            for kk in c.candidates:
+                add(group, "group", "bertopic", f"pac_k{kk:02d}", c.pac[kk])
+                add(group, "group", "bertopic", f"stability_ari_k{kk:02d}", c.stability[kk])
+        coh = {m: coherence(fit.keywords, texts, m) for m in ("c_v", "c_npmi")}
+        add(group, "group", "bertopic", "coherence_cv_mean", np.nanmean(list(coh["c_v"].values())))
+        add(group, "group", "bertopic", "coherence_npmi_mean", np.nanmean(list(coh["c_npmi"].values())))
+        for t in sorted(fit.keywords):
+            tid, share = theme_id(group, t), float(np.mean(fit.topics == t))
+            note = _theme_caveat(fit, t, share) if share > fit.settings.max_share else ""
+            add(group, tid, "bertopic", "share_of_group", share, note)
+            add(group, tid, "bertopic", "consensus", fit.consensus_by_theme.get(t, 1.0))
+            if fit.consensus is not None:
+                add(group, tid, "bertopic", "stability_jaccard",
+                    np.mean([best_match_jaccard(fit.topics == t, r) for r in fit.consensus.run_labels]))
+            add(group, tid, "bertopic", "coherence_cv", coh["c_v"][t])
+            add(group, tid, "bertopic", "coherence_npmi", coh["c_npmi"][t])
+        lda_future, kmeans_future = baselines[group]
+        lda_labels, lda_words = lda_future.result()
+        km_labels = relabel_by_size(np.asarray(kmeans_future.result()))
+        km_words = represent(docs, emb, km_labels, fit.settings, backend)[0] if k > 1 else fit.keywords
+        for model, labels, words in (("lda", lda_labels, lda_words), ("kmeans", km_labels, km_words)):
+            add(group, "group", model, "n_themes", k)
+            add(group, "group", model, "largest_share", np.bincount(labels).max() / len(seg))
+            add(group, "group", model, "coherence_cv_mean", np.nanmean(list(coherence(words, texts, "c_v").values())))
+            add(group, "group", model, "coherence_npmi_mean",
+                np.nanmean(list(coherence(words, texts, "c_npmi").values())))
+            add(group, "group", model, "agreement_ari_with_bertopic", adjusted_rand_score(fit.topics, labels))
+    stop_workers()  # every run is collected: free the workers' memory
+    return pd.DataFrame(rows, columns=["participant_group", "scope", "model", "metric", "value", "note"])
 
-        # Baseline: LDA with the same number of themes, on the same rows.
-        (lda_labels, lda_words), *others = [f.result() for f in lda_runs[group]]
-        lda_coh = [npmi_coherence(w, tokens) for w in lda_words.values()]
-        add(group, "group", "lda", "n_themes", k)
-        add(group, "group", "lda", "coherence_npmi_mean", np.nanmean(lda_coh))
-        add(group, "group", "lda", "stability_ari_mean",
-            np.mean([adjusted_rand_score(lda_labels, other) for other, _ in others]) if others else float("nan"))
-        add(group, "group", "lda", "agreement_ari_with_bertopic", adjusted_rand_score(ref[base], lda_labels))
-    stop_workers()  # every refit is collected: free the workers' memory
-    return pd.DataFrame(rows)
+
+def best_match_jaccard(members: np.ndarray, other: np.ndarray) -> float:
+    """The best Jaccard overlap of a theme (boolean mask of rows) with any theme of another partition."""
+    best = 0.0
+    for u in np.unique(other):
+        b = other == u
+        best = max(best, float((members & b).sum() / (members | b).sum()))
+    return best
