@@ -145,7 +145,7 @@ def test_rebase_rewrites_ids_and_fingerprints_so_the_file_then_applies_cleanly(d
     assert text.startswith("# a comment kept by rebase")
     assert f"- {R2}\n" in text and f"- {R1}\n" not in text            # the merge now names the successor
     new_members = theme_members(asg)
-    assert f"{R2}: {fingerprint(new_members[R2])}" in text
+    assert f'{R2}: "{fingerprint(new_members[R2])}"' in text
     assert "carried over from" in printed.getvalue() and f"+  - {R2}" in printed.getvalue()   # shown as a diff
     assert (out / "workshops_before_rebase" / path.name).read_text().count(R1) >= 2     # original kept
     result = integrate(gt, asg, seg, emb, [load_workshop(path, 1)], GROUPS)

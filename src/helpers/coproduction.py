@@ -602,7 +602,7 @@ def _card(state: Integration, t: str, palette: dict[str, str], group_labels: dic
     caveat = "" if caveat == "nan" else caveat
     pin = fingerprint(members[t]) if t in members else ""
     label = state.labels.get(t, t)
-    line = f"{t}: {pin}   # {label}" if pin else f"{t}   # {label} (a part made by a split)"
+    line = f'{t}: "{pin}"   # {label}' if pin else f"{t}   # {label} (a part made by a split)"
     first = quotes[0] if quotes else ""
     return (f"<div class='card' style='--c:{palette.get(group, '#888')}'>"
             f"<div class='status'>{html.escape(group_labels.get(group, group))} · {html.escape(t)}"

@@ -78,10 +78,13 @@ def load_workshop(path: Path, number: int) -> Workshop:
         raise WorkshopError(f"{path}: 'workshop: {declared}' is not a workshop number; write a whole number "
                             "such as 'workshop: 1'.")
     based_on = raw.get("based_on") or {}
+    if isinstance(based_on, dict):
+        # An unquoted all-digit fingerprint reads as a number; its digits are still the fingerprint.
+        based_on = {k: f"{v:08d}" if isinstance(v, int) and not isinstance(v, bool) else v for k, v in based_on.items()}
     if not isinstance(based_on, dict) or not all(isinstance(v, str) and re.fullmatch(r"[0-9a-f]{8}", v)
                                                  for v in based_on.values()):
-        raise WorkshopError(f"{path}: 'based_on:' should map theme ids to 8-character fingerprints "
-                            "(e.g. 'radiographers:T02: 3f9a1c2e'); copy the lines from the workshop pack.")
+        raise WorkshopError(f"{path}: 'based_on:' should map theme ids to 8-character fingerprints in quotes "
+                            "(e.g. 'radiographers:T02: \"3f9a1c2e\"'); copy the lines from the workshop pack.")
     # A missing snapshot matters only when a pinned theme changed (resolve_themes says so).
     snapshot = path.parent / str(raw["snapshot"]) if raw.get("snapshot") else None
     return Workshop(path=path, number=declared, title=str(raw.get("title", f"Workshop {declared}")),
@@ -241,7 +244,7 @@ def decision_template(number: int, group_ids: list[str], group_themes: pd.DataFr
              "attendees: {" + ", ".join(f"{g}: 0" for g in group_ids) + "}",
              f"snapshot: {snapshot_name}   # members of the themes below, as the workshop saw them",
              "based_on:"]
-    lines += [f"  {t}: {fingerprint(members[t])}   # {labels.get(t, '')}" for t in theme_ids if t in members]
+    lines += [f'  {t}: "{fingerprint(members[t])}"   # {labels.get(t, "")}' for t in theme_ids if t in members]
     lines += ["decisions: []", ""]
     return "\n".join(lines)
 
@@ -268,10 +271,12 @@ def rebase_workshop(workshop: Workshop, members: dict[str, set[str]]) -> Rebase:
                   for old in workshop.based_on if old not in resolution.unresolved and moves.get(old, old) in members}
 
     def refresh(match):
-        tid = match.group(2)
-        return f"{match.group(1)}{tid}: {pinned_now[tid]}" if tid in pinned_now else match.group(0)
+        tid, pinned = match.group(2), match.group(4)
+        if tid not in pinned_now or pinned_now[tid] == pinned:
+            return match.group(0)
+        return f'{match.group(1)}{tid}: "{pinned_now[tid]}"'
 
-    new_text = re.sub(r"^(\s+)([A-Za-z][\w-]*:T\d+):\s*([0-9a-f]{8})", refresh, new_text, flags=re.M)
+    new_text = re.sub(r"^(\s+)([A-Za-z][\w-]*:T\d+):\s*(['\"]?)([0-9a-f]{8})\3", refresh, new_text, flags=re.M)
     changes = [note for old, note in resolution.notes.items() if note.startswith("carried over")]
     snapshot = snapshot_table(members, pinned_now) if workshop.snapshot is not None and pinned_now else None
     return Rebase(workshop.path, new_text, snapshot, changes, list(resolution.unresolved.values()))
