@@ -92,7 +92,7 @@ def test_report_sections_show_the_data(page, study):
     assert "radiographers:T01" in themes and "time / throughput / targets" in themes
     assert "<blockquote>" in themes
     quality = _section(page, "quality")
-    assert "LDA" in quality and "BERTopic" in quality and "unstable" in quality
+    assert "LDA" in quality and "k-means" in quality and "consensus" in quality and "unstable" in quality
     maps_section = _section(page, "maps")
     for g in study.group_ids:
         assert html.escape(study.group_labels[g]) in maps_section

@@ -404,12 +404,15 @@ def _themes(out: Path, study: Study) -> str:
 
 _QUALITY_COLS = (
     ("n_themes", "bertopic", "themes", "int"),
-    ("coherence_npmi_mean", "bertopic", "coherence (NPMI), BERTopic", "dec"),
-    ("coherence_npmi_mean", "lda", "coherence (NPMI), LDA", "dec"),
-    ("stability_ari_mean", "bertopic", "stability (ARI), BERTopic", "dec"),
-    ("stability_ari_mean", "lda", "stability (ARI), LDA", "dec"),
-    ("agreement_ari_with_bertopic", "lda", "LDA–BERTopic agreement (ARI)", "dec"),
-    ("outlier_share_before_reassignment", "bertopic", "outliers before reassignment", "pct"),
+    ("largest_share", "bertopic", "largest theme", "pct"),
+    ("consensus_mean", "bertopic", "mean consensus", "dec"),
+    ("stability_ari_mean", "bertopic", "stability (ARI, resampled runs)", "dec"),
+    ("coherence_cv_mean", "bertopic", "c_v", "dec"),
+    ("coherence_cv_mean", "lda", "c_v, LDA", "dec"),
+    ("coherence_cv_mean", "kmeans", "c_v, k-means", "dec"),
+    ("coherence_npmi_mean", "bertopic", "NPMI", "dec"),
+    ("coherence_npmi_mean", "lda", "NPMI, LDA", "dec"),
+    ("coherence_npmi_mean", "kmeans", "NPMI, k-means", "dec"),
 )
 
 
@@ -418,10 +421,11 @@ def _quality(out: Path, study: Study) -> str:
                                   "has no rows in the expected columns")
     if q is None:
         return message
-    parts = ["<p>How far to trust each group's themes. <em>Coherence</em> (NPMI, −1 to 1) is how often a theme's top "
-             "words occur together in that group's segments. <em>Stability</em> (adjusted Rand index, 0 = chance, "
-             "1 = identical) compares the themes with refits on other seeds and resamples. LDA, a classic topic "
-             "model given the same number of themes, is the baseline.</p>"]
+    parts = ["<p>How far to trust each group's themes. <em>Consensus</em> (0 to 1) is how often a theme's members "
+             "were grouped together across the seeded runs on resamples; <em>stability</em> (adjusted Rand index, "
+             "0 = chance, 1 = identical) compares those runs with the reported themes. <em>Coherence</em> (gensim's "
+             "c_v, 0 to 1, and NPMI, −1 to 1) is how often a theme's top words occur together in that group's turns; "
+             "LDA and k-means given the same number of themes are the baselines, and may score higher.</p>"]
     q = q.assign(participant_group=q["participant_group"].map(_text), scope=q["scope"].map(_text),
                  model=q["model"].map(lambda v: _text(v).lower()), metric=q["metric"].map(_text))
     group_rows = q[q["scope"] == "group"]
@@ -433,25 +437,25 @@ def _quality(out: Path, study: Study) -> str:
             hit = sub[(sub["metric"] == metric) & (sub["model"] == model)]["value"]
             rec[title] = hit.iloc[0] if len(hit) else None
         rows.append(rec)
-    parts.append("<h3>Per participant group: BERTopic and the LDA baseline</h3>")
+    parts.append("<h3>Per participant group, beside LDA and k-means</h3>")
     parts.append(_table(pd.DataFrame(rows), [("group", "participant group", "text")]
                         + [(title, title, kind) for _m, _mod, title, kind in _QUALITY_COLS]))
-    per_theme = q[(q["scope"] != "group") & q["metric"].isin(["stability_jaccard", "coherence_npmi"])]
+    per_theme = q[(q["scope"] != "group") & q["metric"].isin(["consensus", "coherence_npmi"])]
     if not per_theme.empty:
         wide = per_theme.pivot_table(index=["participant_group", "scope"], columns="metric", values="value",
                                      aggfunc="first").reset_index()
-        for col in ("stability_jaccard", "coherence_npmi"):
+        for col in ("consensus", "coherence_npmi"):
             if col not in wide.columns:
                 wide[col] = None
         wide["note"] = [("unstable: check before naming" if _num(v) is not None and _num(v) < 0.5 else "")
-                        for v in wide["stability_jaccard"]]
+                        for v in wide["consensus"]]
         rank = {g: k for k, g in enumerate(_ordered_groups(study, wide["participant_group"]))}
         wide = wide.assign(_r=wide["participant_group"].map(rank)).sort_values(["_r", "scope"], kind="stable")
         wide["participant_group"] = wide["participant_group"].map(lambda g: _group_label(study, g))
-        parts.append("<h3>Per theme</h3><p>Stability here is the mean best-match Jaccard overlap of the theme with "
-                     "its counterpart in each refit; below 0.5 the theme is fragile.</p>")
+        parts.append("<h3>Per theme</h3><p>Consensus is the mean share of runs in which two of the theme's members "
+                     "were grouped together; below 0.5 the theme is marked unstable.</p>")
         parts.append(_table(wide, [("participant_group", "participant group", "text"), ("scope", "theme", "text"),
-                                   ("stability_jaccard", "stability (Jaccard)", "dec"),
+                                   ("consensus", "consensus", "dec"),
                                    ("coherence_npmi", "coherence (NPMI)", "dec"), ("note", "note", "text")]))
     return "\n".join(parts)
 
