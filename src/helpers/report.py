@@ -653,6 +653,8 @@ def _reproducibility(out: Path, study: Study) -> str:
     if not path.is_file():
         return _missing("run_manifest.json")
     manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("status", "complete") != "complete":  # a run in progress: nothing to report yet
+        return _missing("run_manifest.json")
     parts = ["<p>Everything below comes from <code>run_manifest.json</code>. Rerunning <code>make all</code> on the "
              "same inputs gives identical tables; compare manifests with "
              "<code>python -m helpers.pipeline verify</code>.</p>"]
