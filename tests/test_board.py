@@ -339,19 +339,30 @@ def test_board_in_chromium_merge_drop_download_apply_and_reload(tables, tmp_path
     assert (tmp_path / "board_after_merge.png").stat().st_size > 10_000
 
 
-BUNDLED = ROOT / "outputs" / "compassion-coproduction"
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """The bundled study run through notebook 05 (its board is written there), the way
+    `make all` does, in a folder of this test's own."""
+    import os
+    import subprocess
+
+    out = tmp_path_factory.mktemp("bundled") / "compassion-coproduction"
+    target = out / "notebooks" / "05_coproduction_workshops.ipynb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "COMPENDIUM_"))}
+    run = subprocess.run(["make", "--no-print-directory", str(target), f"OUTPUT_DIR={out}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return out
 
 
-@pytest.mark.skipif(not (BUNDLED / "workshop_board.html").exists(),
-                    reason="run `make all` first: the bundled study's board is written by notebook 05")
-def test_bundled_board_records_workshop_4_that_notebook_05_applies(tmp_path):
+def test_bundled_board_records_workshop_4_that_notebook_05_applies(bundled, tmp_path):
     """The bundled board (after workshops 1-3) records a fourth workshop; applying the
     four files as notebook 05 does gives the new theme and its audit rows."""
     import numpy as np
 
     from helpers.study import load_study
 
-    path = BUNDLED / "workshop_board.html"
+    path = bundled / "workshop_board.html"
     assert path.stat().st_size < 2_000_000
     study = load_study(ROOT / "data" / "study.yml")
     data = _data(path)
@@ -360,10 +371,10 @@ def test_bundled_board_records_workshop_4_that_notebook_05_applies(tmp_path):
     three, drop = data["agreed"][:3], data["agreed"][3]
     run = _session(path, tmp_path, study.group_ids, three, drop)
     _check_session(run, study.group_ids, 4)
-    group_themes = pd.read_csv(BUNDLED / "group_themes.csv")
-    assignments = pd.read_parquet(BUNDLED / "theme_assignments.parquet")
-    segments = pd.read_parquet(BUNDLED / "segments.parquet")
-    vectors = np.load(BUNDLED / "embeddings.npy")
+    group_themes = pd.read_csv(bundled / "group_themes.csv")
+    assignments = pd.read_parquet(bundled / "theme_assignments.parquet")
+    segments = pd.read_parquet(bundled / "segments.parquet")
+    vectors = np.load(bundled / "embeddings.npy")
     workshops = [coproduction.load_workshop(p, k) for k, p in enumerate(study.workshops, start=1)]
     before = coproduction.integrate(group_themes, assignments, segments, vectors, workshops, study.group_ids)
     workshops.append(coproduction.load_workshop(run["saved"], 4))
