@@ -342,3 +342,10 @@ def test_a_massively_repeated_transcript_is_fitted_on_its_distinct_texts():
     assert result.fits["staff"].consensus.matrix.shape == (94, 94)
     per_text = result.assignments.assign(text=texts).groupby("text")["theme_id"].nunique()
     assert (per_text == 1).all()
+
+
+def test_a_keyword_label_never_repeats_the_same_words():
+    from helpers.themes import label_from_keywords
+
+    assert label_from_keywords(["everybody quicker", "quicker everybody", "list", "waiting room"]) == \
+        "everybody quicker / list / waiting room"

@@ -388,7 +388,9 @@ def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray, setti
         # BERTopic may renumber the given themes by size; map back by membership.
         topic = int(np.bincount(fitted[labels == t] - fitted.min()).argmax() + fitted.min())
         topic_to_theme[topic] = int(t)
-        keywords[int(t)] = [w for w, _ in (model.get_topic(topic) or []) if w][: settings.top_n_words]
+        # A phrase that repeats a word ("quicker quicker") is an artefact of repetitive talk.
+        keywords[int(t)] = [w for w, _ in (model.get_topic(topic) or [])
+                            if w and len(set(w.split())) == len(w.split())][: settings.top_n_words]
     return keywords, model, topic_to_theme
 
 
@@ -702,14 +704,13 @@ def label_from_keywords(keywords: list[str], n: int = 3) -> str:
     """A provisional label: the first keywords that do not repeat each other."""
     picked: list[str] = []
     for word in keywords:
-        if any(word in p or p in word for p in picked):
+        # "quicker everybody" repeats "everybody quicker": the same words in another order
+        if any(word in p or p in word or set(word.split()) == set(p.split()) for p in picked):
             continue
         picked.append(word)
         if len(picked) == n:
             break
     return " / ".join(picked) if picked else "(no distinctive words)"
-
-
 
 
 @dataclass
