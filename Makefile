@@ -40,6 +40,9 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+# A run writes only under OUTPUT_DIR: no __pycache__ beside the helpers' sources (the
+# libraries' bytecode was compiled when pip installed them).
+export PYTHONDONTWRITEBYTECODE := 1
 # UMAP is compiled by numba at first use; helpers/_numba.py caches the machine code here
 # (filled once by `make venv`), so no notebook kernel or test run compiles it again.
 export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache

@@ -327,8 +327,11 @@ def make_tables(seed: int = 7) -> dict:
 
 
 def make_study(root: Path, synthetic: bool = True) -> Study:
-    """A Study object matching the tables (no files needed)."""
+    """A Study object matching the tables; its one workshop file is written under ``root``
+    (the transcripts are not needed)."""
     root = Path(root)
+    (root / "workshops").mkdir(parents=True, exist_ok=True)
+    (root / "workshops" / "workshop_1.yml").write_text("workshop: 1\ndecisions: []\n", encoding="utf-8")
     groups = tuple(ParticipantGroup(g, GROUP_LABELS[g]) for g in GROUPS)
     fgs = tuple(FocusGroup(fg, g, root / "transcripts" / f"{fg}_{g}.txt", ("Facilitator",), {}, None)
                 for fg, g in FOCUS_GROUPS.items())

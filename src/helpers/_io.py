@@ -100,6 +100,12 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+def cell_flag(value) -> bool:
+    """A yes/no cell (e.g. ``unstable``) as a bool: true, 1 or yes (any case) is True;
+    anything else, an empty cell included, is False."""
+    return cell_text(value).lower() in ("true", "1", "yes")
+
+
 def cell_list(value, sep: str = ";") -> list[str]:
     """A ``sep``-separated cell (e.g. ``source_themes``) as a list of non-empty items."""
     return [part.strip() for part in cell_text(value).split(sep) if part.strip()]

@@ -21,9 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ._io import UserError, write_text_atomic
+from ._io import UserError, cell_flag, write_text_atomic
 from ._io import cell_list as _split
 from ._io import cell_text as _text
 from ._io import html_text as _e
@@ -31,6 +30,7 @@ from .board_assets import BALANCE_JS, YAML_JS
 from .identity import fingerprint
 from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg
 from .study import Study, group_palette
+from .workshop_files import load_workshops
 
 #: The five defining attributes of compassion (Taylor et al. 2017), as notebook 05 checks them.
 ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
@@ -43,31 +43,13 @@ class BoardError(UserError):
     """The tables cannot make a board; the message names the file and the fix."""
 
 
-def _truthy(value) -> bool | None:
-    text = _text(value).lower()
-    if text in ("true", "1", "yes", "unstable"):
-        return True
-    if text in ("false", "0", "no", "stable"):
-        return False
-    return None
-
-
 def _quote_segments(row: dict) -> list[str]:
     return _split(row.get("quote_segments"))
 
 
 def next_workshop_number(study: Study) -> int:
-    """One more than the highest ``workshop:`` number among the study's workshop files
-    (or than their count, for files without a number)."""
-    numbers = []
-    for k, path in enumerate(study.workshops, start=1):
-        try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            raw = {}
-        value = raw.get("workshop", k) if isinstance(raw, dict) else k
-        numbers.append(int(value) if str(value).isdigit() else k)
-    return max(numbers, default=0) + 1
+    """One more than the highest ``workshop:`` number among the study's workshop files."""
+    return max((w.number for w in load_workshops(list(study.workshops))), default=0) + 1
 
 
 def board_data(study: Study, group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: pd.DataFrame,
@@ -135,7 +117,7 @@ def board_data(study: Study, group_themes: pd.DataFrame, assignments: pd.DataFra
             "quotes": card_quotes,
             "fingerprint": _text(row.get("fingerprint")) or (fingerprint(base_members[tid]) if tid in base_members
                                                              else fingerprint(sids)),
-            "unstable": _truthy(row.get("unstable")), "consensus": _text(row.get("consensus")),
+            "unstable": cell_flag(row.get("unstable")), "consensus": _text(row.get("consensus")),
             "caveat": _text(row.get("caveat")), "counts": counts, "speakers": speakers,
             "colour": node.colour if node else palette.get(group, "#BBBBBB"),
         }

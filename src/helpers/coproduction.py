@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._io import cell_flag, cell_text
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
 from .identity import fingerprint
 from .themes import quotes_of
@@ -597,9 +598,7 @@ def _card(state: Integration, t: str, palette: dict[str, str], group_labels: dic
     quotes = _quotes_of(gt, t)
     base = t.split(".")[0]
     row = gt.loc[base] if base in gt.index else {}
-    unstable = str(row.get("unstable", "")).lower() == "true"
-    caveat = str(row.get("caveat", "") or "")
-    caveat = "" if caveat == "nan" else caveat
+    unstable, caveat = cell_flag(row.get("unstable")), cell_text(row.get("caveat"))
     pin = fingerprint(members[t]) if t in members else ""
     label = state.labels.get(t, t)
     line = f'{t}: "{pin}"   # {label}' if pin else f"{t}   # {label} (a part made by a split)"

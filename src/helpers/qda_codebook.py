@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from ._io import atomic_path
+from ._io import atomic_path, cell_flag
 from .qda_layout import CODEBOOK_NS, clean, group_labels, guid, require, split_ids, xml_text
 
 __all__ = ["Code", "CodeTree", "build_code_tree", "export_codebook", "export_taguette_codebook",
@@ -138,7 +138,7 @@ def _group_theme_description(row: Mapping, group_label: str) -> str:
     tid = clean(row["theme_id"])
     parts = [f"{readable_label(row['label'])}. Theme {_short_theme_id(tid)} of {group_label} ({tid})."]
     parts += _sentences(row, _GROUP_THEME_SENTENCES)
-    if _optional(row, "unstable").lower() in ("true", "1", "yes"):
+    if cell_flag(row.get("unstable")):
         parts.append("Unstable: it did not come back in most refits.")
     return " ".join(parts)
 

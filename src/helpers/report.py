@@ -24,7 +24,7 @@ import pandas as pd
 from ._io import cell_list as _split
 from ._io import cell_text as _text
 from ._io import html_text as _e
-from ._io import write_text_atomic
+from ._io import cell_flag, write_text_atomic
 from .study import Study, group_palette
 from .themes import quotes_of
 
@@ -394,7 +394,7 @@ def _themes(out: Path, study: Study) -> str:
             if _text(rec.get("fingerprint")):
                 meta += f" · fingerprint {_text(rec.get('fingerprint'))}"
             quotes = "".join(f"<blockquote>{_e(q)}</blockquote>" for q in _quotes(rec))
-            unstable = ' <span class="flag">⚠ unstable</span>' if _text(rec.get("unstable")).lower() == "true" else ""
+            unstable = ' <span class="flag">⚠ unstable</span>' if cell_flag(rec.get("unstable")) else ""
             caveat = f'<p class="flag">⚠ {_e(_text(rec.get("caveat")))}</p>' if _text(rec.get("caveat")) else ""
             parts.append(f'<div class="theme"><h4><code>{_e(rec.get("theme_id"))}</code> {_e(rec.get("label"))}'
                          f'{unstable}</h4><p class="meta">{meta}</p>{caveat}'
