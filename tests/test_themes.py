@@ -110,6 +110,11 @@ def test_a_mega_theme_is_avoided_when_a_finer_division_is_available():
     assert result.themes["share_of_group"].max() <= 0.35
     fit = result.fits["staff"]
     assert fit.consensus.largest_share[fit.consensus.k] <= 0.35
+    # The notebook's table of the choice: one row per candidate k, the chosen one marked.
+    choice = T.choice_of_k(result.fits)
+    assert choice["k"].tolist() == fit.consensus.candidates
+    assert choice.loc[choice["chosen"], "k"].tolist() == [fit.consensus.k]
+    assert (choice.loc[choice["chosen"], "largest_share"] <= 0.35).all()
 
 
 def test_homogeneous_talk_is_explained_not_hidden():

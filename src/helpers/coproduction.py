@@ -46,7 +46,6 @@ from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests u
     theme_members,
 )
 
-ACTIONS = ("merge", "rename", "split", "drop", "define", "link", "assign")
 RELATIONS = ("part of", "leads to", "in tension with")
 #: Taylor et al. (2017): the five defining attributes of compassion.
 ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
@@ -420,7 +419,7 @@ def assign(state: Integration, d: Decision) -> None:
 #: What each action does to the integration state (see each function's docstring).
 HANDLERS = {"merge": merge, "rename": rename, "split": split, "drop": drop, "define": define, "link": link,
             "assign": assign}
-assert tuple(HANDLERS) == tuple(sorted(HANDLERS, key=ACTIONS.index))
+ACTIONS = tuple(HANDLERS)
 
 
 # --------------------------------------------------------------------------- tables

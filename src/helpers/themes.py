@@ -290,6 +290,16 @@ def second_themes(primary: np.ndarray, with_theme: np.ndarray, minimum: float) -
     return np.where(others[np.arange(len(primary)), best] >= minimum, best, NO_THEME)
 
 
+def choice_of_k(fits: dict) -> pd.DataFrame:
+    """How k was chosen in each group (one row per group and candidate k): the stability
+    of the whole-group themes, the largest theme's share, and whether it was chosen.
+    Groups too small to cluster have no candidates and no rows."""
+    rows = [{"participant_group": g, "k": k, "stability_ari": fit.consensus.stability[k],
+             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.k}
+            for g, fit in fits.items() if fit.consensus is not None for k in fit.consensus.candidates]
+    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen"])
+
+
 def theme_consensus(consensus: Consensus) -> dict[int, float]:
     """Each consensus theme's mean co-assignment over pairs of its members (1 for one member)."""
     out = {}
