@@ -7,8 +7,8 @@ kernels, no tables or figures written:
    participant group at a time (as the pipeline does);
 2. per participant group, the same fits notebook 04 makes: the theme procedure on the
    whole group and on R seeded resamples (Ward clustering cut at every candidate k), the
-   consensus, BERTopic's keywords for the themes and for the k-means baseline, the merge
-   tree, LDA and k-means with the same number of themes, and gensim coherence (c_v, NPMI)
+   consensus, the c-TF-IDF/MMR keywords for the themes and for the k-means baseline, the
+   merge tree, LDA and k-means with the same number of themes, and gensim coherence (c_v, NPMI)
    of the three;
 3. the same 2-D UMAP projection per group that the segment maps draw.
 
@@ -46,7 +46,6 @@ def main(segments_path: str, seed: int = 20200, n_runs: int = 10) -> dict:
     lap = laps.lap
 
     from sentence_transformers import SentenceTransformer
-    from bertopic import BERTopic  # noqa: F401  (imported as the pipeline imports it)
     from gensim.models.coherencemodel import CoherenceModel  # noqa: F401
     from umap import UMAP
     cache_compiled_umap()  # the pipeline's machine code cache, so neither side pays numba's compile
@@ -65,13 +64,6 @@ def main(segments_path: str, seed: int = 20200, n_runs: int = 10) -> dict:
         vectors[rows] = np.vstack([lookup[t] for t in segments["text"].iloc[rows]])
     lap("encode")
 
-    from bertopic.backend import BaseEmbedder
-
-    class FloorBackend(BaseEmbedder):  # keyword embeddings straight from the model (the pipeline reads its cache)
-        def embed(self, documents, verbose=False):
-            return model.encode(list(documents), convert_to_numpy=True, normalize_embeddings=True)
-
-    backend = FloorBackend()
     settings = themes.ThemeSettings(seed=seed, n_runs=n_runs)
     groups = sorted(segments["participant_group"].unique())
     runs = {g: [themes.theme_procedure(vectors[(segments["participant_group"] == g).to_numpy()],
@@ -80,14 +72,12 @@ def main(segments_path: str, seed: int = 20200, n_runs: int = 10) -> dict:
     lap("resampled_runs")
 
     class Done:  # the runs above, handed to analyse_groups as notebook 04 hands its started runs
-        threads_alongside = None
-
         def runs(self, group):
             return runs.get(group)
 
-    result = themes.analyse_groups(segments, vectors, groups, settings, backend=backend, runs=Done())
+    result = themes.analyse_groups(segments, vectors, groups, settings, runs=Done())
     lap("theme_fits")
-    themes.theme_quality(segments, vectors, result, seed, n_jobs=1, backend=backend)
+    themes.theme_quality(segments, vectors, result, seed, n_jobs=1)
     lap("baselines_and_coherence")
 
     for group in groups:

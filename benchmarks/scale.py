@@ -123,10 +123,9 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         groups = sorted(segments["participant_group"].unique())
         settings = themes.ThemeSettings(seed=seed)
         runs = themes.ConsensusRuns(segments, vectors, groups, settings)
-        backend = embeddings.cached_backend(cache, threads=runs.threads_alongside)  # as notebook 04 does
-        result = themes.analyse_groups(segments, vectors, groups, settings, backend=backend, runs=runs)
+        result = themes.analyse_groups(segments, vectors, groups, settings, runs=runs)
         lap("theme models")
-        quality = themes.theme_quality(segments, vectors, result, seed, backend=backend)
+        quality = themes.theme_quality(segments, vectors, result, seed)
         lap("stability and baseline")
         themes.segment_map(segments, vectors, groups, seed)
         lap("segment map")
@@ -135,7 +134,7 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         "segments_per_group": {g: int(n) for g, n in segments["participant_group"].value_counts().sort_index().items()},
         "themes_per_group": {g: int(len(set(fit.topics))) for g, fit in result.fits.items()},
         "stability_ari": {r.participant_group: float(r.value) for r in quality.itertuples()
-                          if r.scope == "group" and r.model == "bertopic" and r.metric == "stability_ari_mean"},
+                          if r.scope == "group" and r.model == "consensus" and r.metric == "stability_ari_mean"},
         "seconds": steps,
         "seconds_total": round(sum(steps.values()), 1),
         "seconds_embed_and_themes": round(sum(v for k, v in steps.items() if k != "build corpus"), 1),

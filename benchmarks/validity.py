@@ -70,16 +70,14 @@ def load_study_segments(study_path: Path, cache: Path):
     return study, seg, emb
 
 
-def run_themes(seg, emb, groups, seed: int, cache: Path):
-    """Notebook 04's calls, keywords embedded through the same cache as notebook 04's."""
-    from helpers import embeddings as E
+def run_themes(seg, emb, groups, seed: int):
+    """Notebook 04's calls."""
     from helpers import themes as T
 
     settings = T.ThemeSettings(seed=seed)
     runs = T.ConsensusRuns(seg, emb, groups, settings)
-    backend = E.cached_backend(E.EmbeddingCache(cache), threads=runs.threads_alongside)
-    result = T.analyse_groups(seg, emb, groups, settings, backend=backend, runs=runs)
-    quality = T.theme_quality(seg, emb, result, seed, backend=backend)
+    result = T.analyse_groups(seg, emb, groups, settings, runs=runs)
+    quality = T.theme_quality(seg, emb, result, seed)
     return result, quality
 
 
@@ -92,7 +90,7 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
     key = pd.read_csv(key_path)
     groups = study.group_ids
     started = time.perf_counter()
-    results = {seed: run_themes(seg, emb, groups, seed, work / "cache") for seed in seeds}
+    results = {seed: run_themes(seg, emb, groups, seed) for seed in seeds}
     seconds = time.perf_counter() - started
     (first, quality), (second, _) = results[seeds[0]], results[seeds[-1]]
     rows, figures = [], {}
@@ -116,11 +114,11 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
             "f1_kmeans": best_match_f1(planted, found_sets(km_labels)),
             "f1_lda": best_match_f1(planted, found_sets(lda_labels)),
             "largest_share": float(a["theme_id"].value_counts(normalize=True).max()),
-            "stability": value.get(("bertopic", "stability_ari_mean"), float("nan")),
-            "consensus_mean": value.get(("bertopic", "consensus_mean"), float("nan")),
+            "stability": value.get(("consensus", "stability_ari_mean"), float("nan")),
+            "consensus_mean": value.get(("consensus", "consensus_mean"), float("nan")),
             "unstable": int(first.themes.loc[first.themes["participant_group"] == group, "unstable"].sum()),
         }
-        for model in ("bertopic", "lda", "kmeans"):
+        for model in ("consensus", "lda", "kmeans"):
             fig[f"cv_{model}"] = value.get((model, "coherence_cv_mean"), float("nan"))
             fig[f"npmi_{model}"] = value.get((model, "coherence_npmi_mean"), float("nan"))
         figures[group] = fig
@@ -143,13 +141,13 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
               "| group | c_v compendium | c_v LDA | c_v k-means | NPMI compendium | NPMI LDA | NPMI k-means |",
               "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['group']} | {r['cv_bertopic']:.3f} | {r['cv_lda']:.3f} | {r['cv_kmeans']:.3f} | "
-                     f"{r['npmi_bertopic']:.3f} | {r['npmi_lda']:.3f} | {r['npmi_kmeans']:.3f} |")
+        lines.append(f"| {r['group']} | {r['cv_consensus']:.3f} | {r['cv_lda']:.3f} | {r['cv_kmeans']:.3f} | "
+                     f"{r['npmi_consensus']:.3f} | {r['npmi_lda']:.3f} | {r['npmi_kmeans']:.3f} |")
     losses = []
     for r in rows:
         for label, ours, others in (("planted-theme F1 (primary)", "f1", ("f1_kmeans", "f1_lda")),
-                                    ("c_v", "cv_bertopic", ("cv_lda", "cv_kmeans")),
-                                    ("NPMI", "npmi_bertopic", ("npmi_lda", "npmi_kmeans"))):
+                                    ("c_v", "cv_consensus", ("cv_lda", "cv_kmeans")),
+                                    ("NPMI", "npmi_consensus", ("npmi_lda", "npmi_kmeans"))):
             best = max(others, key=lambda o: r[o])
             if r[ours] < r[best]:
                 model = "LDA" if best.endswith("lda") else "k-means"

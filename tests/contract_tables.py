@@ -147,7 +147,7 @@ def make_group_themes(segments: pd.DataFrame, assignments: pd.DataFrame) -> pd.D
                "n_speakers": members[["focus_group", "speaker"]].drop_duplicates().shape[0],
                "n_focus_groups": members["focus_group"].nunique(),
                "share_of_group": round(len(members) / group_sizes[group], 4),
-               "method": "bertopic"}
+               "method": "consensus"}
         for k in range(5):
             row[f"quote_{k + 1}"] = (f"“{quotes.iloc[k]['text']}” ({quotes.iloc[k]['speaker']}, "
                                      f"{quotes.iloc[k]['focus_group']})" if k < len(quotes) else "")
@@ -251,21 +251,21 @@ def make_theme_quality(group_themes: pd.DataFrame) -> pd.DataFrame:
         rows.append({"participant_group": group, "scope": scope, "model": model, "metric": metric, "value": value})
     for k, group in enumerate(GROUPS):
         ids = [t for t in group_themes["theme_id"] if t.startswith(group + ":")]
-        add(group, "group", "bertopic", "n_themes", len(ids))
-        add(group, "group", "bertopic", "largest_share", 0.3)
-        add(group, "group", "bertopic", "consensus_mean", 0.7 - 0.1 * k)
-        add(group, "group", "bertopic", "stability_ari_mean", 0.71 - 0.1 * k)
-        add(group, "group", "bertopic", "n_runs", 10)
-        add(group, "group", "bertopic", "coherence_cv_mean", 0.42 + 0.01 * k)
-        add(group, "group", "bertopic", "coherence_npmi_mean", 0.12 + 0.01 * k)
+        add(group, "group", "consensus", "n_themes", len(ids))
+        add(group, "group", "consensus", "largest_share", 0.3)
+        add(group, "group", "consensus", "consensus_mean", 0.7 - 0.1 * k)
+        add(group, "group", "consensus", "stability_ari_mean", 0.71 - 0.1 * k)
+        add(group, "group", "consensus", "n_runs", 10)
+        add(group, "group", "consensus", "coherence_cv_mean", 0.42 + 0.01 * k)
+        add(group, "group", "consensus", "coherence_npmi_mean", 0.12 + 0.01 * k)
         for j, t in enumerate(ids):
-            add(group, t, "bertopic", "consensus", round(0.9 - 0.12 * j, 4))
-            add(group, t, "bertopic", "coherence_npmi", round(0.15 - 0.02 * j, 4))
+            add(group, t, "consensus", "consensus", round(0.9 - 0.12 * j, 4))
+            add(group, t, "consensus", "coherence_npmi", round(0.15 - 0.02 * j, 4))
         for model in ("lda", "kmeans"):
             add(group, "group", model, "n_themes", len(ids))
             add(group, "group", model, "coherence_cv_mean", 0.35)
             add(group, "group", model, "coherence_npmi_mean", 0.05)
-            add(group, "group", model, "agreement_ari_with_bertopic", 0.33)
+            add(group, "group", model, "agreement_ari_with_consensus", 0.33)
     return pd.DataFrame(rows)
 
 

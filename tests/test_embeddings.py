@@ -78,24 +78,6 @@ def test_default_model_embeds_offline_and_the_cache_avoids_recomputing(tmp_path,
     assert np.allclose(second[:2], first[:2])
 
 
-def test_cached_backend_encodes_with_the_threads_it_is_given(tmp_path, monkeypatch):
-    """Notebook 04 embeds keywords with one torch thread while refit workers fill the cores."""
-    import torch
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    cache = E.EmbeddingCache(tmp_path)
-    seen = []
-    real_embed = cache.embed
-    monkeypatch.setattr(cache, "embed", lambda texts: seen.append(torch.get_num_threads()) or real_embed(texts))
-    before = torch.get_num_threads()
-    words = ["mask", "kindness", "waiting room"]
-    one = E.cached_backend(cache, threads=1).embed(words)
-    assert seen == [1] and torch.get_num_threads() == before
-    E.cached_backend(cache).embed(words)
-    assert seen[1] == before
-    assert np.allclose(one, E.EmbeddingCache(tmp_path).embed(words))
-
-
 def test_a_truncated_cache_is_named_discarded_and_recomputed(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     texts = ["The mask frightened me.", "They always said my name."]

@@ -202,9 +202,9 @@ def test_quality_table_has_consensus_coherence_and_both_baselines():
     q = T.theme_quality(seg, emb, result, seed=1, n_jobs=1)
     assert list(q.columns) == ["participant_group", "scope", "model", "metric", "value", "note"]
     group = q[q["scope"] == "group"].set_index(["model", "metric"])["value"]
-    assert group[("bertopic", "n_runs")] == 4
-    assert group[("bertopic", "stability_ari_mean")] > 0.8
-    for model in ("bertopic", "lda", "kmeans"):
+    assert group[("consensus", "n_runs")] == 4
+    assert group[("consensus", "stability_ari_mean")] > 0.8
+    for model in ("consensus", "lda", "kmeans"):
         assert {"coherence_cv_mean", "coherence_npmi_mean", "largest_share"} <= set(group[model].index)
     assert set(q.loc[q["scope"] != "group", "scope"]) == set(result.themes["theme_id"])
 
@@ -215,7 +215,7 @@ def test_runs_are_the_same_in_one_process_or_several(monkeypatch):
     settings = T.ThemeSettings(seed=5, n_runs=3)
     serial = T.ConsensusRuns(seg, emb, ["staff"], settings, n_jobs=1).runs("staff")
     parallel = T.ConsensusRuns(seg, emb, ["staff"], settings, n_jobs=2)
-    assert parallel.threads_alongside == 1
+    assert parallel.n_jobs == 2
     for a, b in zip(serial, parallel.runs("staff")):
         assert np.array_equal(a, b)
     T.stop_workers()
@@ -223,7 +223,7 @@ def test_runs_are_the_same_in_one_process_or_several(monkeypatch):
 
 def test_small_studies_run_in_this_process():
     seg, emb = _group(40)
-    assert T.ConsensusRuns(seg, emb, ["staff"], T.ThemeSettings(n_runs=2), n_jobs=2).threads_alongside is None
+    assert T.ConsensusRuns(seg, emb, ["staff"], T.ThemeSettings(n_runs=2), n_jobs=2).n_jobs == 1
 
 
 def test_segment_map_gives_every_segment_a_position_in_its_group():
@@ -354,3 +354,61 @@ def test_a_keyword_label_never_repeats_the_same_words():
 
     assert label_from_keywords(["everybody quicker", "quicker everybody", "list", "waiting room"]) == \
         "everybody quicker / list / waiting room"
+
+
+def test_class_tfidf_weights_words_as_bertopic_does():
+    """The keyword weighting is BERTopic's c-TF-IDF (computed here, so stage 04 loads no
+    embedding model); BERTopic's own transformer is the reference."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.7, size=(5, 40)) * (rng.random((5, 40)) < 0.5)
+    counts[rng.integers(0, 5, 40), np.arange(40)] += 1  # every word said somewhere
+    counts[:, 0] = 4  # a word every theme uses
+    reference = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(sparse.csr_matrix(counts))
+    assert np.allclose(T.class_tfidf(counts), reference.toarray())
+
+
+def test_mmr_prefers_a_relevant_word_unlike_those_already_chosen():
+    relevance = np.array([1.0, 0.95, 0.8])
+    similarity = np.array([[1.0, 0.97, 0.4], [0.97, 1.0, 0.45], [0.4, 0.45, 1.0]])  # 0 and 1: near-copies
+    assert T.mmr(relevance, similarity, diversity=0.0, top_n=2) == [0, 1]  # relevance only
+    assert T.mmr(relevance, similarity, diversity=0.3, top_n=2) == [0, 2]  # the near-copy is skipped
+    assert T.mmr(relevance[:0], similarity[:0, :0], diversity=0.3, top_n=2) == []
+
+
+def test_keywords_are_each_themes_distinctive_words_in_ctfidf_order():
+    seg, emb = _group(15)
+    labels = np.repeat([0, 1, 2], 15)
+    settings = T.ThemeSettings(top_n_words=4)
+    keywords, weights = T.represent(seg["text"].tolist(), emb, labels, settings)
+    assert weights.shape[0] == 3
+    for t, words in keywords.items():
+        assert len(words) == 4
+        assert {w for kw in words for w in kw.split()} <= set(WORDS[t].split())  # never "radiographer"
+        order = [weights[t][list(T.make_vectorizer(settings, 0).fit(seg["text"]).get_feature_names_out()).index(w)]
+                 for w in words]
+        assert order == sorted(order, reverse=True)
+
+
+def test_keywords_skip_phrases_that_repeat_a_word():
+    docs = ["quicker quicker quicker list", "quicker quicker list today", "gown door blanket", "gown door gown"]
+    emb = np.eye(4, 8, dtype=np.float32)
+    keywords, _ = T.represent(docs, emb, np.array([0, 0, 1, 1]), T.ThemeSettings())
+    assert "quicker quicker" not in keywords[0] and "quicker" in keywords[0]
+    assert "gown gown" not in keywords[1]
+
+
+def test_keywords_do_not_repeat_a_word_of_a_higher_keyword():
+    vocabulary = np.array(["car park", "park", "everybody quicker", "quicker everybody", "quicker", "hook"])
+    assert [vocabulary[j] for j in T.distinct_words(range(6), vocabulary, 10)] == ["car park", "everybody quicker", "hook"]
+    assert T.distinct_words(range(6), vocabulary, 2) == [0, 2]
+
+
+def test_merge_tree_joins_the_two_most_similar_themes_first():
+    weights = np.array([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.0, 0.0, 1.0]])
+    tree = T._relabel_hierarchy(T.merge_tree(weights), {0: 0, 1: 1, 2: 2}, "g")
+    first = tree.iloc[0]
+    assert {first["left"], first["right"]} == {"g:T01", "g:T02"}
+    assert tree.iloc[-1]["leaves"] == "g:T01;g:T02;g:T03"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -281,38 +280,3 @@ class EmbeddingCache:
                 raise CacheWriteError(
                     f"Could not write the embedding cache {path} ({exc.strerror or exc}); free space on that disk "
                     "or move the output folder (OUTPUT_DIR), then rerun.") from exc
-
-
-def cached_backend(cache: EmbeddingCache, threads: int | None = None):
-    """A BERTopic embedding backend that goes through the on-disk cache.
-
-    BERTopic embeds candidate keywords when it builds theme representations (maximal
-    marginal relevance); routing that through the cache means a rerun loads no model at
-    all. ``threads`` caps torch's threads while it encodes: pass 1 when worker processes
-    already fill the cores (notebook 04's resampled runs on large studies), where two
-    threads contending with them made each small batch about three times slower.
-    """
-    from bertopic.backend import BaseEmbedder
-
-    class CachedBackend(BaseEmbedder):
-        def embed(self, documents, verbose: bool = False) -> np.ndarray:
-            with torch_threads(threads):
-                return cache.embed([str(d) for d in documents])
-
-    return CachedBackend()
-
-
-@contextmanager
-def torch_threads(n: int | None):
-    """Run the block with torch using ``n`` threads (no change when ``n`` is None)."""
-    if not n:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -403,14 +403,14 @@ def _themes(out: Path, study: Study) -> str:
 
 
 _QUALITY_COLS = (
-    ("n_themes", "bertopic", "themes", "int"),
-    ("largest_share", "bertopic", "largest theme", "pct"),
-    ("consensus_mean", "bertopic", "mean consensus", "dec"),
-    ("stability_ari_mean", "bertopic", "stability (ARI, resampled runs)", "dec"),
-    ("coherence_cv_mean", "bertopic", "c_v", "dec"),
+    ("n_themes", "consensus", "themes", "int"),
+    ("largest_share", "consensus", "largest theme", "pct"),
+    ("consensus_mean", "consensus", "mean consensus", "dec"),
+    ("stability_ari_mean", "consensus", "stability (ARI, resampled runs)", "dec"),
+    ("coherence_cv_mean", "consensus", "c_v", "dec"),
     ("coherence_cv_mean", "lda", "c_v, LDA", "dec"),
     ("coherence_cv_mean", "kmeans", "c_v, k-means", "dec"),
-    ("coherence_npmi_mean", "bertopic", "NPMI", "dec"),
+    ("coherence_npmi_mean", "consensus", "NPMI", "dec"),
     ("coherence_npmi_mean", "lda", "NPMI, LDA", "dec"),
     ("coherence_npmi_mean", "kmeans", "NPMI, k-means", "dec"),
 )

@@ -14,8 +14,9 @@ the whole group for the reported themes and on seeded resamples for their stabil
 3. each theme reports its consensus (mean co-assignment of its members) and is
    ``unstable`` below 0.5; a segment gets a second theme when it sat with that theme's
    members in at least 30% of runs;
-4. BERTopic's class-based TF-IDF and maximal marginal relevance give keywords; a theme's
-   most distinctive two- or three-word phrase is its label.
+4. class-based TF-IDF (BERTopic's weighting) and maximal marginal relevance give
+   keywords; a theme's most distinctive two- or three-word phrase is its label. No
+   embedding model is loaded: a word's vector is the mean of the segments it occurs in.
 
 The whole-group fit has no random step, so the themes do not depend on the seed (only
 the choice of k can, when two k are equally stable). A group's themes depend on that
@@ -25,7 +26,6 @@ group's segments only. What comes out are *candidate* themes (Braun & Clarke's
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ._workers import n_workers, stop_workers, submit
+from ._workers import in_own_process, stop_workers, submit
 from .embeddings import BACKCHANNEL_WORDS
 from .identity import fingerprint
 
@@ -53,7 +53,6 @@ NO_THEME = -1
 #: A group's tree is built on at most this many distinct texts (``consensus_max_segments``);
 #: the rest join the theme with the nearest centroid. Focus-group studies stay far below it.
 QUALITY_MAX_SEGMENTS = 3000
-logging.getLogger("BERTopic").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -343,12 +342,6 @@ class ConsensusRuns:
             self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r),
                                           n_jobs=self.n_jobs) for r in range(settings.n_runs)]
 
-    @property
-    def threads_alongside(self) -> int | None:
-        """Threads for other work in this process while the runs go: one when worker
-        processes fill the cores (more would only contend with them), else no limit."""
-        return 1 if n_workers(self.n_jobs) > 1 else None
-
     def runs(self, group: str) -> list[np.ndarray] | None:
         return [f.result() for f in self.futures[group]] if group in self.futures else None
 
@@ -363,45 +356,103 @@ def make_vectorizer(settings: ThemeSettings, n_docs: int, ngram_range=(1, 2)):
                            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
 
 
-def make_representation(settings: ThemeSettings):
-    """Keywords: c-TF-IDF candidates re-ranked for diversity (maximal marginal relevance)."""
-    from bertopic.representation import MaximalMarginalRelevance
+def class_tfidf(theme_counts) -> np.ndarray:
+    """Class-based TF-IDF (Grootendorst 2022), weighted as BERTopic's
+    ``ClassTfidfTransformer(reduce_frequent_words=True)`` does (a test checks they agree).
 
-    return MaximalMarginalRelevance(diversity=0.3, top_n_words=settings.top_n_words)
+    ``theme_counts``: themes × words. A word's weight in a theme is the square root of its
+    share of the theme's words (the root damps words frequent everywhere, such as
+    "patients") times log(1 + A / f), where f is its count in the whole group and A the
+    mean number of words per theme, rounded down."""
+    from scipy import sparse
+
+    counts = sparse.csr_matrix(theme_counts, dtype=np.float64)
+    per_theme = np.asarray(counts.sum(axis=1)).ravel()
+    share = sparse.diags(1.0 / np.maximum(per_theme, 1)) @ counts
+    share.data = np.sqrt(share.data)
+    in_group = np.asarray(counts.sum(axis=0)).ravel()
+    average = int(per_theme.mean()) if len(per_theme) else 0
+    idf = np.log(average / np.maximum(in_group, 1) + 1)
+    return np.asarray((share @ sparse.diags(idf)).todense())
 
 
-def make_ctfidf():
-    from bertopic.vectorizers import ClassTfidfTransformer
+def mmr(relevance: np.ndarray, similarity: np.ndarray, diversity: float, top_n: int) -> list[int]:
+    """Maximal marginal relevance (Carbonell & Goldstein 1998): candidates picked one at a
+    time, each the one with the highest ``relevance`` after subtracting ``diversity`` × its
+    ``similarity`` to the most similar candidate already picked. Ties go to the earlier one."""
+    if not len(relevance):
+        return []
+    picked = [int(np.argmax(relevance))]
+    rest = [i for i in range(len(relevance)) if i != picked[0]]
+    while rest and len(picked) < top_n:
+        score = (1 - diversity) * relevance[rest] - diversity * similarity[np.ix_(rest, picked)].max(axis=1)
+        picked.append(rest.pop(int(np.argmax(score))))
+    return picked
 
-    # Damp words frequent in every theme of the group (e.g. "patients").
-    return ClassTfidfTransformer(reduce_frequent_words=True)
+
+def distinct_words(order, vocabulary, limit: int) -> list[int]:
+    """The first ``limit`` terms of ``order`` (indices into ``vocabulary``) that share no
+    word with an earlier one kept and repeat no word themselves: after "car park", neither
+    "park" nor "car park cried"; never "quicker quicker"."""
+    kept, used = [], set()
+    for j in order:
+        words = str(vocabulary[j]).split()
+        if len(set(words)) < len(words) or used.intersection(words):
+            continue
+        kept.append(int(j))
+        used.update(words)
+        if len(kept) == limit:
+            break
+    return kept
 
 
-def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray, settings: ThemeSettings, backend=None):
-    """Keywords per theme (``labels`` 0..k-1) from BERTopic's representation steps, and
-    the fitted model (for the merge tree). The themes are given, not found: BERTopic's
-    reduction and clustering steps are pass-throughs here."""
-    from bertopic import BERTopic
-    from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
+#: c-TF-IDF's top words per theme that maximal marginal relevance chooses the keywords from
+N_CANDIDATE_WORDS = 30
+#: how much maximal marginal relevance favours keywords unlike those already chosen (0–1)
+KEYWORD_DIVERSITY = 0.3
 
-    # min_df is 1: BERTopic joins each theme's segments into one document, so a higher
-    # min_df would drop words said in one theme only, the most distinctive kind.
-    model = BERTopic(embedding_model=backend, umap_model=BaseDimensionalityReduction(), hdbscan_model=BaseCluster(),
-                     vectorizer_model=make_vectorizer(settings, len(docs)), ctfidf_model=make_ctfidf(),
-                     representation_model=make_representation(settings), top_n_words=settings.top_n_words,
-                     calculate_probabilities=False, verbose=False)
-    model.fit_transform(docs, np.asarray(embeddings), y=np.asarray(labels, dtype=int))
-    fitted = np.asarray(model.topics_)
-    keywords, topic_to_theme = {}, {}
-    for t in sorted(set(labels.tolist())):
-        # BERTopic may renumber the given themes by size; map back by membership.
-        topic = int(np.bincount(fitted[labels == t] - fitted.min()).argmax() + fitted.min())
-        topic_to_theme[topic] = int(t)
-        # A phrase that repeats a word ("quicker quicker") is an artefact of repetitive talk.
-        keywords[int(t)] = [w for w, _ in (model.get_topic(topic) or [])
-                            if w and len(set(w.split())) == len(w.split())][: settings.top_n_words]
-    return keywords, model, topic_to_theme
+
+def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray,
+              settings: ThemeSettings) -> tuple[dict[int, list[str]], np.ndarray]:
+    """Keywords per theme (``labels`` 0..k-1) and the themes' c-TF-IDF rows (themes × words,
+    for the merge tree).
+
+    Word and two-word counts of each segment are summed per theme and weighted by
+    :func:`class_tfidf`. The top :data:`N_CANDIDATE_WORDS` of a theme that share no word
+    with a higher one (:func:`distinct_words`) go to :func:`mmr`: relevance is a word's
+    c-TF-IDF weight (relative to the theme's top word), similarity the cosine of two words'
+    vectors, a word's vector being the mean embedding of the group's segments that
+    contain it (what the word stands for in this talk), so a word said in the same segments
+    as one already kept gives way to the next distinctive one. ``top_n_words`` are kept, in c-TF-IDF order; no embedding model is needed.
+    """
+    from scipy import sparse
+
+    k = int(labels.max()) + 1 if len(labels) else 0
+    vectorizer = make_vectorizer(settings, len(docs))
+    try:
+        counts = vectorizer.fit_transform(docs).tocsc()  # segments × words
+    except ValueError:  # nothing but stop words
+        return {t: [] for t in range(k)}, np.zeros((k, 0))
+    vocabulary = vectorizer.get_feature_names_out()
+    members = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels)))
+    weights = class_tfidf(members @ counts)
+    x = np.asarray(embeddings, dtype=np.float64)
+    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
+    keywords = {}
+    for t in range(k):
+        # vocabulary is alphabetical, so a stable sort breaks ties alphabetically
+        order = np.argsort(-weights[t], kind="stable")
+        candidates = distinct_words(order[weights[t, order] > 0], vocabulary, N_CANDIDATE_WORDS)
+        if not candidates:
+            keywords[t] = []
+            continue
+        in_segments = (counts[:, candidates] > 0).astype(np.float64)
+        vectors = np.asarray(in_segments.T @ x)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        relevance = weights[t, candidates] / weights[t, candidates[0]]
+        kept = sorted(mmr(relevance, vectors @ vectors.T, KEYWORD_DIVERSITY, settings.top_n_words))
+        keywords[t] = [str(vocabulary[candidates[i]]) for i in kept]
+    return keywords, weights
 
 
 _PHRASE_TOKEN = re.compile(r"[a-z][a-z’']*[a-z]|[a-z]")
@@ -494,7 +545,7 @@ def stop_words_of(settings: ThemeSettings) -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
 
 
-def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings, backend=None,
+def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings,
               runs: list[np.ndarray] | None = None) -> GroupFit:
     """One participant group's consensus themes (``runs``: the group's runs of
     :func:`theme_procedure`, computed here when not given)."""
@@ -518,36 +569,31 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     with_theme = with_each_theme(consensus, embeddings, docs)
     secondary = second_themes(topics, with_theme, settings.secondary_min)
     uncertain = with_theme[np.arange(n), topics] < 0.5
-    keywords, model, topic_to_theme = represent(docs, embeddings, topics, settings, backend)
+    keywords, weights = represent(docs, embeddings, topics, settings)
     stop = stop_words_of(settings)
     phrases = phrase_labels(docs, topics, stop)
     labels = {t: readable_label(phrases.get(t, ""), keywords.get(t, [])) for t in keywords}
     k = consensus.k
     method = (f"Ward clustering of the embeddings, {k} themes (the most stable of {consensus.candidates[0]}–"
-              f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); BERTopic keywords (c-TF-IDF + MMR)")
+              f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); keywords by c-TF-IDF and MMR")
     notes = [f"{n - n_distinct} repeated texts fitted once each"] if n_distinct < n else []
     if consensus.note:
         notes.append(consensus.note)
-    hierarchy = merge_tree(model) if k >= 3 else pd.DataFrame()
-    hierarchy = _relabel_hierarchy(hierarchy, topic_to_theme, group)
+    hierarchy = _relabel_hierarchy(merge_tree(weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)}, group)
     return GroupFit(group, method, topics, secondary, uncertain, keywords, labels, theme_consensus(consensus),
                     hierarchy, settings, consensus, notes, caveat)
 
-def merge_tree(model) -> pd.DataFrame:
-    """How a fitted model's themes merge: BERTopic's topic hierarchy (Ward linkage of one
-    minus the cosine similarity of the themes' c-TF-IDF rows, merges in the order and
-    with the ids of ``hierarchical_topics``), without naming every merge.
-
-    ``hierarchical_topics`` also extracts keywords for each merged node, a cost that
-    grows with the corpus (minutes per group at 30,000 segments); nothing here uses
-    those names. Tied merge distances are nudged apart deterministically (BERTopic
-    adds unseeded noise), so reruns give the same tree.
+def merge_tree(weights: np.ndarray) -> pd.DataFrame:
+    """How a group's themes merge: Ward linkage of one minus the cosine similarity of the
+    themes' c-TF-IDF rows (``weights``), the hierarchy BERTopic's ``hierarchical_topics``
+    builds, with its node ids (merge i is node k + i). Tied merge distances are nudged
+    apart deterministically, so reruns give the same tree.
     """
     from scipy.cluster import hierarchy as sch
     from scipy.spatial.distance import squareform
     from sklearn.metrics.pairwise import cosine_similarity
 
-    rows = model.c_tf_idf_[model._outliers:]
+    rows = np.asarray(weights)
     distances = 1 - cosine_similarity(rows)
     np.fill_diagonal(distances, 0)
     linkage = sch.linkage(np.clip(squareform(distances, checks=False), 0, None), "ward", optimal_ordering=True)
@@ -568,7 +614,7 @@ def merge_tree(model) -> pd.DataFrame:
 
 
 def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: str) -> pd.DataFrame:
-    """BERTopic's merge tree with our theme ids at the leaves."""
+    """The merge tree with theme ids at the leaves (``mapping``: leaf node → theme index)."""
     if hierarchy.empty:
         return pd.DataFrame(columns=["participant_group", "parent", "left", "right", "distance", "leaves"])
 
@@ -666,6 +712,15 @@ def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: in
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
+def start_segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: int):
+    """:func:`segment_map` started in a process of its own; ``.result()`` collects it.
+
+    The positions need only the embeddings, and the theme fits use one core: started
+    first, UMAP's import and projections run on the other core meanwhile (on a one-core
+    machine they run here when collected). The result is the same either way."""
+    return in_own_process(segment_map, segments, embeddings, list(groups), int(seed))
+
+
 # --------------------------------------------------------------------------- quotes and tables
 
 def pick_quotes(members: pd.DataFrame, member_embeddings: np.ndarray, n_quotes: int = 5) -> pd.DataFrame:
@@ -761,8 +816,7 @@ def _theme_caveat(fit: GroupFit, t: int, share: float) -> str:
 
 
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
-                   settings: ThemeSettings = ThemeSettings(), backend=None,
-                   runs: ConsensusRuns | None = None) -> GroupThemes:
+                   settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None) -> GroupThemes:
     """Consensus themes per participant group, each from that group's segments only
     (``runs``: started with :class:`ConsensusRuns`, else run here)."""
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
@@ -773,7 +827,7 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
         if seg.empty:
             continue
         group_settings = with_speaker_stop_words(seg, settings)  # this group's speakers only
-        fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings, backend=backend,
+        fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings,
                         runs=runs.runs(group) if runs is not None else None)
         fits[group] = fit
         hierarchies.append(fit.hierarchy)
@@ -886,11 +940,11 @@ def group_turns(segments: pd.DataFrame) -> list[str]:
 
 
 def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupThemes, seed: int,
-                  n_jobs: int | None = None, backend=None) -> pd.DataFrame:
+                  n_jobs: int | None = None) -> pd.DataFrame:
     """How far to trust each group's themes: consensus and stability, coherence (c_v and
     NPMI, gensim) beside LDA and k-means with the same number of themes, theme sizes.
 
-    Rows: ``participant_group, scope (group or theme id), model (bertopic/lda/kmeans),
+    Rows: ``participant_group, scope (group or theme id), model (consensus = the compendium's themes, lda, kmeans),
     metric, value, note``; ``note`` explains a theme over the size limit."""
     from sklearn.metrics import adjusted_rand_score
 
@@ -914,44 +968,44 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
         docs, emb = seg["text"].astype(str).tolist(), embeddings[groups == group]
         k = len(set(fit.topics.tolist()))
         texts = coherence_tokens(group_turns(seg), fit.settings)
-        add(group, "group", "bertopic", "n_themes", k)
-        add(group, "group", "bertopic", "n_segments", len(seg))
-        add(group, "group", "bertopic", "largest_share", np.bincount(fit.topics).max() / len(seg),
+        add(group, "group", "consensus", "n_themes", k)
+        add(group, "group", "consensus", "n_segments", len(seg))
+        add(group, "group", "consensus", "largest_share", np.bincount(fit.topics).max() / len(seg),
             fit.consensus.note if fit.consensus is not None else "")
-        add(group, "group", "bertopic", "uncertain_share", fit.uncertain.mean())
-        add(group, "group", "bertopic", "secondary_share", np.mean(fit.secondary != NO_THEME))
+        add(group, "group", "consensus", "uncertain_share", fit.uncertain.mean())
+        add(group, "group", "consensus", "secondary_share", np.mean(fit.secondary != NO_THEME))
         if fit.consensus is not None:
             c = fit.consensus
-            add(group, "group", "bertopic", "n_runs", len(c.run_labels))
-            add(group, "group", "bertopic", "consensus_mean", np.mean(list(fit.consensus_by_theme.values())))
-            add(group, "group", "bertopic", "stability_ari_mean", c.stability[c.k])
+            add(group, "group", "consensus", "n_runs", len(c.run_labels))
+            add(group, "group", "consensus", "consensus_mean", np.mean(list(fit.consensus_by_theme.values())))
+            add(group, "group", "consensus", "stability_ari_mean", c.stability[c.k])
             for kk in c.candidates:
-                add(group, "group", "bertopic", f"pac_k{kk:02d}", c.pac[kk])
-                add(group, "group", "bertopic", f"stability_ari_k{kk:02d}", c.stability[kk])
+                add(group, "group", "consensus", f"pac_k{kk:02d}", c.pac[kk])
+                add(group, "group", "consensus", f"stability_ari_k{kk:02d}", c.stability[kk])
         coh = {m: coherence(fit.keywords, texts, m) for m in ("c_v", "c_npmi")}
-        add(group, "group", "bertopic", "coherence_cv_mean", np.nanmean(list(coh["c_v"].values())))
-        add(group, "group", "bertopic", "coherence_npmi_mean", np.nanmean(list(coh["c_npmi"].values())))
+        add(group, "group", "consensus", "coherence_cv_mean", np.nanmean(list(coh["c_v"].values())))
+        add(group, "group", "consensus", "coherence_npmi_mean", np.nanmean(list(coh["c_npmi"].values())))
         for t in sorted(fit.keywords):
             tid, share = theme_id(group, t), float(np.mean(fit.topics == t))
             note = _theme_caveat(fit, t, share) if share > fit.settings.max_share else ""
-            add(group, tid, "bertopic", "share_of_group", share, note)
-            add(group, tid, "bertopic", "consensus", fit.consensus_by_theme.get(t, 1.0))
+            add(group, tid, "consensus", "share_of_group", share, note)
+            add(group, tid, "consensus", "consensus", fit.consensus_by_theme.get(t, 1.0))
             if fit.consensus is not None:
-                add(group, tid, "bertopic", "stability_jaccard",
+                add(group, tid, "consensus", "stability_jaccard",
                     np.mean([best_match_jaccard(fit.topics == t, r) for r in fit.consensus.run_labels]))
-            add(group, tid, "bertopic", "coherence_cv", coh["c_v"][t])
-            add(group, tid, "bertopic", "coherence_npmi", coh["c_npmi"][t])
+            add(group, tid, "consensus", "coherence_cv", coh["c_v"][t])
+            add(group, tid, "consensus", "coherence_npmi", coh["c_npmi"][t])
         lda_future, kmeans_future = baselines[group]
         lda_labels, lda_words = lda_future.result()
         km_labels = relabel_by_size(np.asarray(kmeans_future.result()))
-        km_words = represent(docs, emb, km_labels, fit.settings, backend)[0] if k > 1 else fit.keywords
+        km_words = represent(docs, emb, km_labels, fit.settings)[0] if k > 1 else fit.keywords
         for model, labels, words in (("lda", lda_labels, lda_words), ("kmeans", km_labels, km_words)):
             add(group, "group", model, "n_themes", k)
             add(group, "group", model, "largest_share", np.bincount(labels).max() / len(seg))
             add(group, "group", model, "coherence_cv_mean", np.nanmean(list(coherence(words, texts, "c_v").values())))
             add(group, "group", model, "coherence_npmi_mean",
                 np.nanmean(list(coherence(words, texts, "c_npmi").values())))
-            add(group, "group", model, "agreement_ari_with_bertopic", adjusted_rand_score(fit.topics, labels))
+            add(group, "group", model, "agreement_ari_with_consensus", adjusted_rand_score(fit.topics, labels))
     stop_workers()  # every run is collected: free the workers' memory
     return pd.DataFrame(rows, columns=["participant_group", "scope", "model", "metric", "value", "note"])
 
