@@ -57,6 +57,39 @@ def test_failed_notebook_gives_its_sentence_and_leaves_no_finished_copy(tmp_path
     assert not executed.exists() and executed.with_suffix(".failed.ipynb").exists()
 
 
+def _kernels_started_here() -> list[int]:
+    """Live (not zombie) kernel processes whose parent is this test process."""
+    found = []
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{stat}/cmdline", "rb") as f:
+                command = f.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"ipykernel" in command:
+            found.append(int(stat))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+@pytest.mark.parametrize("source", ["x = 1", "raise ValueError('broken cell')"])
+def test_the_stage_kernel_is_gone_when_the_stage_ends(tmp_path, make_study, source):
+    """The runner starts each stage's kernel itself (it boots while papermill is
+    imported), so it must also stop it, whether the notebook succeeded or failed."""
+    nb = tmp_path / "01_x.ipynb"
+    _notebook(nb, source)
+    try:
+        pipeline.run_notebook(nb, tmp_path / "out" / "01_x.ipynb",
+                              {"study": str(make_study()), "output_dir": str(tmp_path), "seed": 1})
+    except UserError:
+        assert "raise" in source
+    assert _kernels_started_here() == []
+
+
 def _finished_products(out):
     """An output folder after a complete run: manifest, report and export in place."""
     (out / "export").mkdir(parents=True)

@@ -148,7 +148,10 @@ KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file
 
 def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
     """Execute ``notebook`` with papermill, in a new kernel, into ``executed``; return its
-    run statistics (wall seconds including the kernel's start, the kernel's peak memory).
+    run statistics (wall seconds from the kernel's start to the executed copy, the
+    kernel's peak memory). The runner starts the kernel itself, before importing
+    papermill, so that the kernel boots while papermill is imported, and stops it at the
+    end whatever happened.
 
     The executed copy only appears under its final name when every cell succeeded, so
     Make never mistakes a failed run for a finished one; a failed run is kept beside it
@@ -159,28 +162,35 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict) -> dict:
     # rfc3987-syntax is installed: about 1.5 s per notebook for a check notebooks never
     # use (measured in benchmarks/results.md).
     sys.modules.setdefault("rfc3987_syntax", None)
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     executed.parent.mkdir(parents=True, exist_ok=True)
     partial = executed.with_suffix(".running.ipynb")
     failed = executed.with_suffix(".failed.ipynb")
     failed.unlink(missing_ok=True)
     started = time.perf_counter()
+    # The stage's kernel is started first: it boots while papermill is imported here.
+    kernel = AsyncKernelManager(kernel_name="python3")
     try:
-        pm.execute_notebook(
-            str(notebook), str(partial), parameters=parameters, kernel_name="python3",
-            progress_bar=False, log_output=False, cwd=str(notebook.parent),
-            # Every cell has finished and written its files atomically; a graceful stop
-            # would only wait (up to seconds) for torch and worker pools to tear down.
-            shutdown_kernel="immediate", extra_arguments=list(KERNEL_ARGUMENTS),
-        )
-    except PapermillExecutionError as exc:
-        os.replace(partial, failed)
-        raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
+        run_sync(kernel.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=str(notebook.parent))
+        import papermill as pm
+        from papermill.exceptions import PapermillExecutionError
+
+        try:
+            pm.execute_notebook(str(notebook), str(partial), parameters=parameters, kernel_name="python3",
+                                progress_bar=False, log_output=False, cwd=str(notebook.parent), km=kernel)
+        except PapermillExecutionError as exc:
+            os.replace(partial, failed)
+            raise UserError(_one_sentence(exc.ename, exc.evalue) + f" (open {failed} to see the cell)") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:
+        # Every cell has finished and written its files atomically; a graceful stop
+        # would only wait (up to seconds) for torch and worker pools to tear down.
+        if kernel.has_kernel:
+            run_sync(kernel.shutdown_kernel)(now=True)
     stats = {"wall_seconds": round(time.perf_counter() - started, 2), "peak_mb": round(_children_peak_mb(), 1)}
     nb = json.loads(partial.read_text(encoding="utf-8"))
     nb.setdefault("metadata", {})["compendium"] = stats

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 
@@ -57,6 +56,8 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
             if f"share_{g}" in row and _text(row[f"share_{g}"]) != "":
                 values[i, j] = _num(row[f"share_{g}"])
     vmax = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0, 0.01)
+    import seaborn as sns  # here, not at the top: the per-group figures' process never needs it
+
     # seaborn draws the coloured cells and picks a legible ink for each annotation
     sns.heatmap(np.nan_to_num(values, nan=0.0), ax=ax, cmap=HEATMAP_CMAP, vmin=0, vmax=vmax, cbar=False,
                 annot=np.array([[format_share(v if np.isfinite(v) else None) if i < len(integ) else "" for v in row]
