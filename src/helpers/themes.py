@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ._workers import in_own_process, stop_workers, submit
+from ._workers import stop_workers, submit
 from .embeddings import BACKCHANNEL_WORDS
 from .identity import fingerprint
 
@@ -710,15 +710,6 @@ def segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: in
                                    "participant_group": group, "x": xy[:, 0], "y": xy[:, 1], "projection": used}))
     columns = ["segment_id", "participant_group", "x", "y", "projection"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
-
-
-def start_segment_map(segments: pd.DataFrame, embeddings: np.ndarray, groups, seed: int):
-    """:func:`segment_map` started in a process of its own; ``.result()`` collects it.
-
-    The positions need only the embeddings, and the theme fits use one core: started
-    first, UMAP's import and projections run on the other core meanwhile (on a one-core
-    machine they run here when collected). The result is the same either way."""
-    return in_own_process(segment_map, segments, embeddings, list(groups), int(seed))
 
 
 # --------------------------------------------------------------------------- quotes and tables
