@@ -17,7 +17,8 @@ def _env(tmp_path) -> dict:
     machine = os.environ.get("NUMBA_CACHE_DIR")
     if machine and Path(machine).is_dir():
         shutil.copytree(machine, cache, ignore=shutil.ignore_patterns("layouts.clip-*"))
-    return {"NUMBA_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")}
+    return {"NUMBA_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src"),
+            "PYTHONDONTWRITEBYTECODE": "1"}  # as every run: no __pycache__ beside the sources
 
 
 def test_umap_functions_get_a_disk_cache_once(tmp_path):
