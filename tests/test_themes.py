@@ -400,6 +400,15 @@ def test_keywords_skip_phrases_that_repeat_a_word():
     assert "gown gown" not in keywords[1]
 
 
+def test_a_group_that_says_only_stop_words_gets_themes_without_keywords():
+    rng = np.random.default_rng(0)
+    filler = ["yeah", "okay", "right", "mm", "well", "just", "really", "like", "know", "so", "and", "the"]
+    docs = [" ".join(rng.choice(filler, 6)) + " um" * i for i in range(40)]  # 40 distinct texts: k up to 4
+    fit = T.fit_group(docs, rng.normal(size=(40, 16)).astype(np.float32), "g", T.ThemeSettings(n_runs=3))
+    assert set(fit.labels.values()) == {"(no distinctive words)"}
+    assert all(words == [] for words in fit.keywords.values()) and fit.hierarchy.empty
+
+
 def test_keywords_do_not_repeat_a_word_of_a_higher_keyword():
     vocabulary = np.array(["car park", "park", "everybody quicker", "quicker everybody", "quicker", "hook"])
     assert [vocabulary[j] for j in T.distinct_words(range(6), vocabulary, 10)] == ["car park", "everybody quicker", "hook"]

@@ -594,6 +594,8 @@ def merge_tree(weights: np.ndarray) -> pd.DataFrame:
     from sklearn.metrics.pairwise import cosine_similarity
 
     rows = np.asarray(weights)
+    if rows.shape[1] == 0:  # talk of nothing but stop words: no words to compare themes by
+        return pd.DataFrame()
     distances = 1 - cosine_similarity(rows)
     np.fill_diagonal(distances, 0)
     linkage = sch.linkage(np.clip(squareform(distances, checks=False), 0, None), "ward", optimal_ordering=True)
