@@ -422,8 +422,9 @@ def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray,
     with a higher one (:func:`distinct_words`) go to :func:`mmr`: relevance is a word's
     c-TF-IDF weight (relative to the theme's top word), similarity the cosine of two words'
     vectors, a word's vector being the mean embedding of the group's segments that
-    contain it (what the word stands for in this talk), so a word said in the same segments
-    as one already kept gives way to the next distinctive one. ``top_n_words`` are kept, in c-TF-IDF order; no embedding model is needed.
+    contain it (what the word stands for in this talk), so a word said in the same
+    segments as one already kept gives way to the next distinctive one. ``top_n_words``
+    are kept, in c-TF-IDF order. No embedding model is needed.
     """
     from scipy import sparse
 
@@ -582,6 +583,7 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     hierarchy = _relabel_hierarchy(merge_tree(weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)}, group)
     return GroupFit(group, method, topics, secondary, uncertain, keywords, labels, theme_consensus(consensus),
                     hierarchy, settings, consensus, notes, caveat)
+
 
 def merge_tree(weights: np.ndarray) -> pd.DataFrame:
     """How a group's themes merge: Ward linkage of one minus the cosine similarity of the

@@ -1,4 +1,4 @@
-"""One participant group's theme hierarchy (BERTopic's merges) as a dendrogram."""
+"""One participant group's theme hierarchy (Ward merges of the themes' c-TF-IDF rows) as a dendrogram."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     """A participant group's theme hierarchy (``theme_hierarchy.csv``) as a dendrogram.
 
     Leaves are the group's themes (label and number of segments), merged right to left
-    at the distance BERTopic recorded. With fewer than three themes there is no hierarchy:
+    at the distance recorded in the table. With fewer than three themes there is no hierarchy:
     the figure says so instead.
     """
     label = group_label or group
@@ -108,7 +108,7 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     ax.set_xlim(-0.04 * (xmax or 1.0), (xmax or 1.0) * 1.06)
     ax.tick_params(axis="y", length=0, pad=10)
     ax.tick_params(axis="x", labelsize=9)
-    ax.set_xlabel("distance at which themes merge (BERTopic hierarchy)", fontsize=9.5)
+    ax.set_xlabel("distance at which themes merge (Ward, on their keyword weights)", fontsize=9.5)
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
     ax.grid(axis="x", color="#EEEEEE", zorder=0)
