@@ -114,6 +114,9 @@ STAGE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PAR
              "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
              "NUMBA_CACHE_DIR": str(CLONE / ".venv" / "numba-cache")}
 ONE_PROCESS_OUT = "outputs/_one_process"
+#: Tables both runs write, compared byte for byte.
+SAME_TABLES = ("group_themes.csv", "theme_quality.csv", "theme_hierarchy.csv", "integrated_themes.csv",
+               "workshop_audit.csv", "framework.csv", "talk_share.csv")
 
 #: The runner's import of papermill, with and without jsonschema's IRI grammar.
 IMPORT_PAPERMILL = "import sys, time; t = time.perf_counter(); {block}import papermill; print(time.perf_counter() - t)"
@@ -159,7 +162,10 @@ def bundled(repeat: int, venv_wall: float) -> dict:
         shutil.rmtree(CLONE / ONE_PROCESS_OUT, ignore_errors=True)  # a cold embedding cache, as after make clean
         owall, ocpu, single = json_of([".venv/bin/python", "benchmarks/one_process.py", "data/study.yml", ONE_PROCESS_OUT],
                                       extra_env=STAGE_ENV)
-        singles.append({"wall": owall, "cpu": ocpu, **single})
+        # The same work: the one-process run writes the same tables, byte for byte.
+        differ = [name for name in SAME_TABLES
+                  if (CLONE / OUT / name).read_bytes() != (CLONE / ONE_PROCESS_OUT / name).read_bytes()]
+        singles.append({"wall": owall, "cpu": ocpu, "tables_differ": differ, **single})
         print(f"  run {i + 1}: make all {wall:.1f} s, papermill loop {lwall:.1f} s, floor {fwall:.1f} s, "
               f"one process {owall:.1f} s", flush=True)
 
@@ -246,6 +252,17 @@ def commit() -> str:
                           text=True).stdout.strip()
 
 
+def same_tables_sentence(singles: list[dict]) -> str:
+    """Whether the one-process runs wrote the same tables as `make all`."""
+    if not all("tables_differ" in o for o in singles):
+        return "Its tables were not compared with `make all`'s in these runs."
+    differ = sorted({name for o in singles for name in o["tables_differ"]})
+    if differ:
+        return "Its tables are **not** all identical to `make all`'s: " + ", ".join(f"`{n}`" for n in differ) + " differ."
+    return ("Its tables are byte-identical to `make all`'s in every run ("
+            + ", ".join(f"`{n}`" for n in SAME_TABLES) + ").")
+
+
 def report(results: dict) -> str:
     """results.md from the results (as kept in results.json)."""
     b, tests, scaled = results["bundled"], results["make_test"], results["scale"]
@@ -315,6 +332,8 @@ def report(results: dict) -> str:
                       "runs every notebook's code cells in one Python process (cold embedding cache, no kernels, "
                       "no papermill, no Make), writing the same files; the difference to `make all` is what "
                       "running each stage as its own notebook costs.", "",
+                      same_tables_sentence(b["singles"]),
+                      "",
                       "Runs: " + ", ".join(f"{w:.1f}" for w in owalls) + f" s; **median {owall:.1f} s**. "
                       "Seconds per notebook (last run): "
                       + ", ".join(f"{name[:2]} {sec:.1f}" for name, sec in stage_seconds.items()) + ".", "",
