@@ -647,8 +647,8 @@ def _frequent_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings
     out = {}
     for t in sorted(set(topics)):
         freq = np.asarray(counts[topics == t].sum(axis=0)).ravel()
-        order = np.argsort(-freq, kind="stable")[: settings.top_n_words]
-        out[int(t)] = [str(w) for w in vocab[order][freq[order] > 0]]
+        order = np.argsort(-freq, kind="stable")
+        out[int(t)] = [str(vocab[j]) for j in distinct_words(order[freq[order] > 0], vocab, settings.top_n_words)]
     return out
 
 
@@ -761,15 +761,9 @@ def format_quote(row) -> str:
 
 
 def label_from_keywords(keywords: list[str], n: int = 3) -> str:
-    """A provisional label: the first keywords that do not repeat each other."""
-    picked: list[str] = []
-    for word in keywords:
-        # "quicker everybody" repeats "everybody quicker": the same words in another order
-        if any(word in p or p in word or set(word.split()) == set(p.split()) for p in picked):
-            continue
-        picked.append(word)
-        if len(picked) == n:
-            break
+    """A provisional label: the first keywords that share no word with an earlier one
+    (the rule of :func:`distinct_words`, so "quicker everybody" never follows "everybody quicker")."""
+    picked = [keywords[i] for i in distinct_words(range(len(keywords)), keywords, n)]
     return " / ".join(picked) if picked else "(no distinctive words)"
 
 
