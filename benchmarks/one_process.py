@@ -24,12 +24,14 @@ T0 = time.perf_counter()
 
 def main(study: str, output_dir: str, seed: int = 20200) -> dict:
     import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: figures are written, never shown
+    import matplotlib.pyplot as plt
     import nbformat
     from IPython.display import display
 
     from helpers import pipeline
 
-    matplotlib.use("Agg")
     namespace: dict = {"display": display, "__name__": "__main__"}
     seconds = {}
     for stage in pipeline.stages():
@@ -41,7 +43,7 @@ def main(study: str, output_dir: str, seed: int = 20200) -> dict:
             exec(compile(cell.source, f"{stage}.ipynb", "exec"), namespace)
             if "parameters" in cell.metadata.get("tags", []):
                 namespace.update(study=study, output_dir=output_dir, seed=seed)
-        matplotlib.pyplot.close("all")
+        plt.close("all")
         seconds[stage] = round(time.perf_counter() - start, 2)
     return {"seconds": round(time.perf_counter() - T0, 2), "stages": seconds}
 
