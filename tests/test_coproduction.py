@@ -440,6 +440,18 @@ def test_bad_decision_names_the_file_and_the_decision(data, tmp_path, decisions,
         assert fragment in message
 
 
+def test_each_workshops_pack_shows_the_state_before_it_untouched_by_later_decisions(data, tmp_path):
+    """A workshop's pack is drawn from the state before that workshop: decisions made in
+    it or later (merges, renames, the audit rows) must not leak into that copy."""
+    result = run(data, tmp_path, [MERGE_KNOWN],
+                 [MERGE_DELAYS, {"action": "rename", "theme": "I01", "label": "Known by name"}])
+    first, second, third = (result.before[f"workshop_{n}"] for n in (1, 2, 3))
+    assert first.integrated == {} and first.audit == [] and first.placed == {}
+    assert set(second.integrated) == {"I01"} and second.integrated["I01"].label == "Being known as a person"
+    assert {row["workshop"] for row in second.audit} == {"workshop_1"}
+    assert set(third.integrated) == {"I01", "I02"} and third.integrated["I01"].label == "Known by name"
+
+
 def test_error_in_a_later_workshop_names_that_workshop(data, tmp_path):
     with pytest.raises(WorkshopError) as exc:
         run(data, tmp_path, [MERGE_KNOWN], [MERGE_DELAYS, {"action": "link", "from": "I01", "to": "I09",

@@ -141,10 +141,10 @@ class Integration:
     def copy(self) -> "Integration":
         """The state as it is now, for a workshop pack; the data it reads are shared."""
         twin = copy.copy(self)
-        for name in ("segment_theme", "labels", "keywords", "group_of", "placed", "dropped", "split_from"):
-            setattr(twin, name, dict(getattr(self, name)))
-        twin.integrated = copy.deepcopy(self.integrated)
-        twin.links, twin.audit = list(self.links), list(self.audit)
+        for name, value in vars(self).items():
+            if isinstance(value, (dict, list)):  # decision state; data frames and arrays are only read
+                setattr(twin, name, copy.copy(value))
+        twin.integrated = copy.deepcopy(self.integrated)  # its themes change in place
         return twin
 
     def group_theme(self, tid: str, decision: Decision) -> str:
