@@ -687,3 +687,27 @@ def test_workshop_table_lists_each_workshop_and_is_empty_without_any(tmp_path):
     table = workshop_table([load_workshop(path, 1)])
     assert table.iloc[0][["workshop", "title", "decisions", "attendees", "illustrative"]].tolist() == \
         ["workshop_1", "First", 1, "staff: 2", True]
+
+
+# --------------------------------------------------------------------------- said clearly (issue 23)
+
+def test_split_part_naming_a_quote_of_another_theme_is_refused(data, tmp_path):
+    ids, other = segment_ids(data, R2), segment_ids(data, R1)[0]
+    with pytest.raises(WorkshopError) as exc:
+        run(data, tmp_path, [{"action": "split", "theme": R2,
+                              "into": [{"label": "Rota", "quotes": [ids[0], other]},
+                                       {"label": "Targets", "quotes": [ids[5]]}]}])
+    message = str(exc.value)
+    assert message.startswith(f"{tmp_path / 'workshop_1.yml'}, decision 1 (split): part 1 names the quote {other}, "
+                              f"which is not a segment of '{R2}' (it is in {R1})")
+
+
+def test_merging_an_integrated_theme_already_merged_names_where_it_went(data, tmp_path):
+    decisions = [{"action": "merge", "themes": [R1]}, {"action": "merge", "themes": [S1]},
+                 {"action": "merge", "themes": ["I01", "I02"], "into": "I01"},
+                 {"action": "merge", "themes": ["I02", P1]}]
+    with pytest.raises(WorkshopError) as exc:
+        run(data, tmp_path, decisions)
+    assert str(exc.value) == (f"{tmp_path / 'workshop_1.yml'}, decision 4 (merge): uses 'I02', which "
+                              f"{tmp_path / 'workshop_1.yml'} decision 3 already merged into I01; name I01 instead, "
+                              "or remove one of the two decisions.")

@@ -136,8 +136,11 @@ def test_focus_group_with_only_facilitator_talk_is_warned(make_study):
     from helpers.transcripts import ingest_study
 
     path = make_study(transcripts={
-        "FG01.txt": "Facilitator: Hi.\nAnna: One.\n", "FG02.txt": "Facilitator: Hello? Anyone?\n",
-        "FG03.txt": "Facilitator: Hi.\nDev: One.\n"})
+        "FG01.txt": "Facilitator: Hi.\nAnna: Taking time to explain.\n", "FG02.txt": "Facilitator: Hello? Anyone?\n",
+        "FG03.txt": "Facilitator: Hi.\nDev: From my educator on placement.\n",
+        "FG04.txt": "Facilitator: Hi.\nEve: The mask, mostly, and the waiting.\n"})
+    path.write_text(path.read_text() + "  - {id: FG04, participant_group: patients, transcript: FG04.txt, "
+                    "facilitators: [Facilitator], speakers: [Eve]}\n")
     warnings = ingest_study(load_study(path)).warnings
     row = warnings[warnings["kind"] == "no participant talk"]
     assert row["focus_group"].tolist() == ["FG02"] and "FG02 has no participant talk" in row["message"].iloc[0]
@@ -178,9 +181,130 @@ def test_ingest_warnings_name_transcripts_relative_to_the_study(make_study):
     from helpers.transcripts import INGEST_WARNING_COLUMNS, ingest_study
 
     path = make_study()
-    (path.parent / "FG03.txt").write_bytes("Facilitator: Où?\nDev: Café.\n".encode("cp1252"))
+    (path.parent / "FG03.txt").write_bytes("Facilitator: Où?\nDev: The café on the unit, mostly.\n".encode("cp1252"))
     warnings = ingest_study(load_study(path)).warnings
     assert list(warnings.columns) == INGEST_WARNING_COLUMNS
     row = warnings.iloc[0]
     assert (row["focus_group"], row["source"], row["kind"]) == ("FG03", "FG03.txt", "encoding")
     assert row["message"].startswith("FG03.txt: the file is not UTF-8") and str(path.parent) not in row["message"]
+
+
+# --------------------------------------------------------------------------- inputs accepted without a word (issue 23)
+
+def test_places_and_allow_written_as_one_name_are_one_name(make_study):
+    path = make_study(extra="disclosure:\n  places: Rowan ward\n  allow: Sister Jo\n")
+    disclosure = load_study(path).disclosure
+    assert disclosure.places == ("Rowan ward",) and disclosure.allow == ("Sister Jo",)
+
+
+def test_places_that_are_not_names_are_refused(make_study):
+    path = make_study(extra="disclosure:\n  places: {Rowan: ward}\n")
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert str(err.value).startswith(f"{path}, key 'disclosure.places': should be a list of names")
+
+
+def test_transcript_linked_from_outside_the_study_folder_is_refused_unless_allowed(make_study, tmp_path_factory):
+    path = make_study()
+    outside = tmp_path_factory.mktemp("elsewhere") / "FG02.txt"
+    outside.write_text("Facilitator: Tell me about the mask.\nCath: I was terrified of it.\n", encoding="utf-8")
+    (path.parent / "FG02.txt").unlink()
+    (path.parent / "FG02.txt").symlink_to(outside)
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, key 'focus_groups[1].transcript': 'FG02.txt' is a link to {outside}")
+    assert "allow_paths_outside_study: true" in message and message.count(". ") == 0
+    path.write_text(path.read_text() + "allow_paths_outside_study: true\n")
+    assert load_study(path).focus_groups[1].transcript.resolve() == outside
+
+
+@pytest.mark.parametrize("speakers, key, words", [
+    ("{Cath: patient, Dora: 3}", "focus_groups[1].speakers.Dora", "the type 3 is a int"),
+    ("{Cath: patient, Dora: true}", "focus_groups[1].speakers.Dora", "the type True is a bool"),
+    ("{Cath: patient, Dora: }", "focus_groups[1].speakers.Dora", "has no type while other speakers"),
+    ("{Cath: patient, 3: carer}", "focus_groups[1].speakers", "reads as 3 (int)"),
+    ("[Cath, yes]", "focus_groups[1].speakers", "reads as True (bool)"),
+])
+def test_speaker_labels_and_types_yaml_reads_as_other_things_are_refused(make_study, speakers, key, words):
+    path = make_study()
+    path.write_text(path.read_text().replace("speakers: [Cath]", f"speakers: {speakers}"))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, key '{key}': ") and words in message and message.count(". ") == 0
+
+
+def test_speakers_without_any_type_are_fine(make_study):
+    path = make_study()
+    path.write_text(path.read_text().replace("speakers: [Cath]", "speakers: {Cath: , Dora: }"))
+    assert load_study(path).focus_groups[1].speaker_types == {"Cath": "", "Dora": ""}
+
+
+def test_participant_group_with_no_participant_talk_stops_the_run(make_study):
+    from helpers.transcripts import ingest_study
+
+    path = make_study(transcripts={
+        "FG01.txt": "Facilitator: Hi.\nAnna: Taking time to explain the machine.\n",
+        "FG02.txt": "Facilitator: Hello? Anyone?\nCath: Yeah.\nFacilitator: Anything at all?\nCath: Mm.\n",
+        "FG03.txt": "Facilitator: Hi.\nDev: From my educator on placement.\n"})
+    with pytest.raises(StudyError) as err:
+        ingest_study(load_study(path))
+    message = str(err.value)
+    assert message.startswith(f"{path}, key 'participant_groups[1]': group 'patients' has no participant talk")
+    assert "FG02" in message and "Yeah" in message and message.count(". ") == 0
+
+
+# --------------------------------------------------------------------------- unclear messages and tracebacks (issue 23)
+
+@pytest.mark.parametrize("old, new, key", [
+    ("focus_groups:", "focus_groups: []\nfocus_groups:", "focus_groups"),
+    ("transcript: FG02.txt,", "transcript: FG02.txt,\n     transcript: FG03.txt,", "transcript"),
+])
+def test_a_key_given_twice_is_refused_naming_the_line(make_study, old, new, key):
+    path = make_study()
+    path.write_text(path.read_text().replace(old, new))
+    first = next(number for number, line in enumerate(path.read_text().splitlines(), start=1) if old in line)
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert str(err.value).startswith(f"{path}, line {first + 1}: '{key}:' is given twice in the same block (first "
+                                     f"on line {first}), and YAML would silently keep only the second")
+
+
+def test_study_file_in_windows_1252_names_the_line(make_study):
+    path = make_study()
+    path.write_bytes(path.read_text().replace("title: Tiny study", "title: Tiny study – café").encode("cp1252"))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert str(err.value).startswith(f"{path}, line 2: the study file is not UTF-8 (byte 0x96")
+    assert "save it as UTF-8" in str(err.value)
+    assert main(["deps", str(path)]) == 1
+
+
+def test_deleted_input_does_not_break_make(make_study, tmp_path):
+    """An input listed in the deps file and deleted since reruns its stage (which then
+    explains), instead of make's 'No rule to make target'."""
+    import shutil
+    import subprocess
+
+    path = make_study()
+    deps = tmp_path / "study.mk"
+    deps.write_text(make_deps(load_study(path)), encoding="utf-8")
+    (tmp_path / "Makefile").write_text(f"include {deps}\nstage: $(STUDY_TRANSCRIPTS)\n\t@echo rerun\n",
+                                       encoding="utf-8")
+    (path.parent / "FG02.txt").unlink()
+    done = subprocess.run([shutil.which("make"), "-s", "-C", str(tmp_path), "stage"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "rerun\n", done.stderr
+
+
+def test_make_refuses_a_study_path_with_a_space_saying_so(tmp_path):
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "my study"
+    folder.mkdir()
+    (folder / "study.yml").write_text("name: spaced\n", encoding="utf-8")
+    done = subprocess.run([shutil.which("make"), "-n", "-C", str(ROOT), "all", f"STUDY={folder / 'study.yml'}"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "Make splits paths at spaces" in done.stderr and "'name:'" not in done.stderr

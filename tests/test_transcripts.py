@@ -552,10 +552,17 @@ def test_one_latin1_line_in_a_utf8_file_is_repaired_and_reported(tmp_path):
 
 
 def test_massive_repetition_is_warned_with_the_counts(tmp_path):
-    body = "".join(f"Ann: Point {i % 3}.\nBob: Yes {i % 2}.\n" for i in range(40))
-    df = read_transcript(write(tmp_path, "dup.txt", body))
+    # Short replies in no repeating order (a block repeated word for word stops the run:
+    # see test_transcript_pasted_twice_stops_naming_both_copies).
+    import random
+
+    chooser, speakers, lines = random.Random(0), ["Ann", "Bob", "Cat"], []
+    for i in range(80):
+        speaker = chooser.choice([s for s in speakers if not lines or not lines[-1].startswith(s)])
+        lines.append(f"{speaker}: {chooser.choice(['Yeah.', 'Mm.', 'Right.'])}")
+    df = read_transcript(write(tmp_path, "dup.txt", "\n".join(lines) + "\n"))
     found = warnings_of(df, "repetition")
-    assert len(found) == 1 and "80 turns hold only 5 distinct texts" in found[0]["message"]
+    assert len(found) == 1 and "80 turns hold only 3 distinct texts" in found[0]["message"]
     assert not warnings_of(read("plain.txt"), "repetition")
 
 
@@ -609,6 +616,178 @@ def test_unlisted_speakers_are_read_but_a_mistyped_facilitator_still_stops(tmp_p
     unlisted = DeclaredSpeakers(("Interviewer",), (), False, "focus group FG03 of study.yml")
     path = write(tmp_path, "t.txt", "Interviewer: Tell me.\nPriya: One.\nMorag: Two.\n")
     assert read_transcript(path, unlisted)["speaker"].tolist() == ["Interviewer", "Priya", "Morag"]
-    path = write(tmp_path, "u.txt", "Interviewer: Tell me.\nPriya: One.\nINTERVIEWER: Two?\n")
+    path = write(tmp_path, "u.txt", "Interviewer: Tell me.\nPriya: One.\nInterviwer: Two?\n")
     with pytest.raises(TranscriptError, match="did you mean 'Interviewer'"):
         read_transcript(path, unlisted)
+
+
+# --------------------------------------------------------------------------------------
+# Transcripts once quietly misread (issue 23): each read as written, or one sentence
+# --------------------------------------------------------------------------------------
+
+MISREAD = FIXTURES / "misread"
+
+
+def pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(df["speaker"], df["text"]))
+
+
+@pytest.mark.parametrize("declared", [None, DECLARED], ids=["from the file", "declared"])
+def test_label_in_another_case_without_space_or_with_full_width_colon_starts_a_turn(declared):
+    df = read_transcript(MISREAD / "label_variants.txt", declared)
+    assert df["speaker"].tolist() == ["Interviewer", "Jude", "Morag", "Jude", "Morag", "Jude", "Morag", "Jude"]
+    assert df["line"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert df["text"].tolist()[3::2] == ["And they warmed the gel, which nobody had told me about.",
+                                         "A lovely touch, that, I still think about it.",
+                                         "They asked about my dog every single morning."]
+    found = warnings_of(df, "label")
+    assert [w["line"] for w in found] == [4] and "'jude' was read as 'Jude'" in found[0]["message"]
+
+
+def test_loose_labels_only_for_known_speakers(tmp_path):
+    # 'so:' and 'Note:right' name nobody in the file, so they stay text.
+    df = read_transcript(write(tmp_path, "t.txt", "Ann: Hello there.\nso:right, anyway\nNote:right\nBob: Hi.\n"))
+    assert pairs(df) == [("Ann", "Hello there. so:right, anyway Note:right"), ("Bob", "Hi.")]
+
+
+def test_capitalised_declared_label_is_read_as_the_declared_speaker(tmp_path):
+    path = write(tmp_path, "t.txt", "Interviewer: Hello.\nMorag: Hi.\nINTERVIEWER: And you?\nJude: Me too.\n")
+    df = read_transcript(path, DECLARED)
+    assert df["speaker"].tolist() == ["Interviewer", "Morag", "Interviewer", "Jude"]
+    assert [w["line"] for w in warnings_of(df, "label")] == [3]
+
+
+@pytest.mark.parametrize("declared", [None, DECLARED], ids=["from the file", "declared"])
+def test_inline_labels_in_a_typed_transcript_start_turns(declared):
+    df = read_transcript(MISREAD / "typed_inline.txt", declared)
+    assert df.attrs["format"] == "typed"
+    assert df["speaker"].tolist() == ["Interviewer", "Morag", "Jude", "Interviewer", "Jude", "Morag"]
+    assert df["line"].tolist() == [3, 6, 9, 10, 13, 15]
+    # 'Note:' names nobody who speaks, so it stays in Morag's text.
+    assert df.loc[1, "text"] == "The waiting room was always cold. Note: the heating was fixed later."
+
+
+def test_srt_cue_with_two_speakers_gives_two_turns():
+    df = read_transcript(MISREAD / "srt_two_speakers.srt")
+    assert pairs(df) == [("Facilitator", "What stays with you from placement?"),
+                         ("Marcus", "The first day on the unit, honestly."),
+                         ("Saskia", "Same, the noise of the machine."),
+                         ("Marcus", "Yeah, that noise.")]
+    assert df["line"].tolist() == [3, 7, 8, 12]
+    assert starts(df) == [1.0, 3.5, 3.5, 7.5]
+
+
+def test_vtt_cue_number_without_a_blank_line_above_is_not_text():
+    df = read_transcript(MISREAD / "vtt_cue_numbers.vtt")
+    assert pairs(df) == [("Ann", "Sorry, I think I've gone on mute."), ("Bob", "We can hear you now."),
+                         ("Ann", "Good, thanks, so the mask."), ("Bob", "The mask was the hardest part."),
+                         ("Ann", "For me too.")]
+    assert df["line"].tolist() == [5, 8, 12, 15, 18]
+    assert starts(df) == [30.0, 32.5, 35.5, 40.0, 43.0]
+
+
+def test_xlsx_reads_every_sheet_with_the_columns_in_order_and_names_the_others():
+    df = read_transcript(MISREAD / "split_sheets.xlsx")
+    assert pairs(df) == [("Facilitator", "Welcome, everyone."), ("Lucy", "The mask was tight."),
+                         ("Omar", "Same here."), ("Facilitator", "Thank you.")]
+    assert df["line"].tolist() == [2, 3, 2, 3]           # the row within its sheet
+    found = warnings_of(df, "sheets")
+    assert len(found) == 1 and "'Notes' (columns 'who', 'what')" in found[0]["message"]
+
+
+def test_xlsx_with_a_notes_sheet_first_reads_the_transcript_sheet():
+    df = read_transcript(MISREAD / "notes_first.xlsx")
+    assert pairs(df) == [("Facilitator", "Welcome."), ("Lucy", "Hello.")]
+    assert "'Notes'" in warnings_of(df, "sheets")[0]["message"]
+
+
+def test_xlsx_error_rows_name_their_sheet(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Part 1"
+    workbook.active.append(("speaker", "start", "text"))
+    workbook.active.append(("Ann", 1, "Hi."))
+    second = workbook.create_sheet("Part 2")
+    second.append(("speaker", "start", "text"))
+    second.append(("Bob", "soon", "Hello."))
+    path = tmp_path / "parts.xlsx"
+    workbook.save(path)
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "sheet 'Part 2' row 2", "'soon'")
+
+
+def test_xlsx_where_no_sheet_has_the_columns_names_every_sheet(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Notes"
+    workbook.active.append(("who", "what"))
+    workbook.create_sheet("Codes").append(("code", "meaning"))
+    path = tmp_path / "none.xlsx"
+    workbook.save(path)
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, None, "'Notes' (columns 'who', 'what')", "'Codes'", "'speaker'")
+
+
+def test_docx_line_breaks_split_turns_where_a_label_starts_the_line():
+    df = read_transcript(MISREAD / "line_breaks.docx")
+    assert pairs(df) == [("Facilitator", "What stays with you?"),
+                         ("Ann", "The kindness of the team. It mattered more than I expected."),
+                         ("Bob", "Same for me."), ("Facilitator", "Anything else?"), ("Ann", "The parking.")]
+    assert df["line"].tolist() == [2, 2, 2, 3, 3]        # the paragraph each line is in
+
+
+def test_mac_roman_with_a_few_accented_letters_is_read_as_mac_roman():
+    df = read_transcript(MISREAD / "mac_roman.txt")
+    assert pairs(df) == [("Ann", "The café downstairs was lovely."), ("Siân", "A naïve question, maybe, but why?")]
+    assert "Mac Roman" in warnings_of(df, "encoding")[0]["message"]
+
+
+def test_windows_1252_with_curly_quotes_stays_windows_1252(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_bytes("Ann: It’s “fine” – honestly, Siân.\nBob: Don’t worry… it’s naïve.\n".encode("cp1252"))
+    assert read_transcript(path)["text"].tolist() == ["It’s “fine” – honestly, Siân.", "Don’t worry… it’s naïve."]
+
+
+def test_transcript_pasted_twice_stops_naming_both_copies():
+    path = MISREAD / "pasted_twice.txt"
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "line 7", "6 turns from line 7 to 12", "from line 1", "pasted twice",
+                   "delete the repeated turns")
+
+
+def test_long_transcript_pasted_twice_with_its_seam_merged_stops(tmp_path):
+    # 93 distinct turns pasted twice; the copy's first speaker is the original's last,
+    # so the seam merges (185 turns, 94 distinct texts: under the repetition warning's bar).
+    speakers = ["Ann", "Bob", "Cat"]
+    lines = [f"{speakers[i % 3]}: Point {i} about the mask, the waiting room and the staff who cared." for i in range(93)]
+    lines[-1] = "Ann: " + lines[-1].split(": ", 1)[1]
+    path = write(tmp_path, "twice.txt", "\n".join(lines + lines) + "\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "line 94", "pasted twice", "from line 1")
+
+
+def test_turn_repeated_on_the_next_line_stops():
+    path = MISREAD / "repeated_line.txt"
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "line 3", "Morag's turn here repeats", "line 2", "delete the copy")
+
+
+def test_short_replies_may_repeat(tmp_path):
+    df = read_transcript(write(tmp_path, "t.txt", "Ann: Yes. Yes.\nAnn: Yes. Yes.\nBob: No.\nAnn: Mm.\nBob: No.\n"
+                               "Ann: Mm.\nBob: No.\n"))
+    assert pairs(df)[0] == ("Ann", "Yes. Yes. Yes. Yes.") and len(df) == 6
+
+
+def test_a_line_of_megabytes_stops_instead_of_becoming_one_turn(tmp_path):
+    sentence = "Ann: I felt cared for. Bob: So did I, mostly. "
+    path = write(tmp_path, "one_line.txt", sentence * (2_000_000 // len(sentence)) + "\n")
+    with pytest.raises(TranscriptError) as caught:
+        read_transcript(path)
+    assert_message(caught.value, path, "line 1", "'Ann'", "characters", "line breaks", "one line per turn")

@@ -5,6 +5,7 @@ otherwise, and `make rebase-workshops` rewriting the files for a rerun."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -117,7 +118,7 @@ def test_two_workshop_files_with_one_number_are_refused(tmp_path):
 def test_a_workshop_number_that_is_not_a_number_names_the_file_and_key(tmp_path):
     path = tmp_path / "w.yml"
     path.write_text("workshop: one\ndecisions: []\n")
-    with pytest.raises(WorkshopError, match=r"w\.yml: 'workshop: one' is not a workshop number"):
+    with pytest.raises(WorkshopError, match=r"w\.yml: 'workshop:' is 'one', which is not a workshop number"):
         load_workshop(path, 1)
 
 
@@ -215,3 +216,45 @@ def test_the_documented_keys_of_split_define_and_link_are_read(data, first_run, 
     assert result.links[["source", "target", "relation"]].values.tolist() == [["I01", "I02", "leads to"]]
     parts = result.segment_themes.set_index("segment_id")["group_theme"]
     assert {parts[s] for s in rota} == {f"{R2}.1"}
+
+
+# --------------------------------------------------------------------------- files read strictly (issue 23)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "workshops"
+
+
+def test_leftover_empty_decisions_after_the_decisions_is_refused_naming_the_line():
+    path = FIXTURES / "leftover_decisions.yml"
+    with pytest.raises(WorkshopError) as err:
+        load_workshop(path, 1)
+    assert str(err.value) == (f"{path}, line 12: 'decisions:' is given twice in the same block (first on line 5), "
+                              "and YAML would silently keep only the second; merge the two or delete one.")
+
+
+@pytest.mark.parametrize("name", ["empty.yml", "comments_only.yml"])
+def test_empty_workshop_file_is_refused(name):
+    path = FIXTURES / name
+    with pytest.raises(WorkshopError) as err:
+        load_workshop(path, 1)
+    message = str(err.value)
+    assert message.startswith(f"{path}: the file is empty") and "remove it from the study's 'workshops:'" in message
+
+
+def test_workshop_number_in_quotes_is_that_number():
+    assert load_workshop(FIXTURES / "quoted_number.yml", 1).number == 2
+
+
+@pytest.mark.parametrize("value", ['"one"', "1.5", "0", "true"])
+def test_a_workshop_number_that_is_not_one_says_what_it_is(tmp_path, value):
+    path = tmp_path / "workshop_1.yml"
+    path.write_text(f"workshop: {value}\ndecisions: []\n", encoding="utf-8")
+    with pytest.raises(WorkshopError) as err:
+        load_workshop(path, 1)
+    assert str(err.value).startswith(f"{path}: 'workshop:' is ") and "write a whole number" in str(err.value)
+
+
+def test_workshop_file_in_windows_1252_names_the_file_and_line():
+    path = FIXTURES / "cp1252.yml"
+    with pytest.raises(WorkshopError) as err:
+        load_workshop(path, 1)
+    assert str(err.value).startswith(f"{path}, line 2: the workshop file is not UTF-8 (byte 0x96")

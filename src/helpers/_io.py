@@ -84,6 +84,76 @@ def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) 
     return written
 
 
+# --------------------------------------------------------------------------- YAML files
+
+def read_yaml(path: str | os.PathLike, error: type[UserError] = UserError, what: str = "file"):
+    """A YAML file a person edits (study.yml, a workshop file), read strictly: it must be
+    UTF-8 and may not give one key twice (YAML would keep the last silently, so a leftover
+    ``decisions: []`` under the decisions would erase them). Every problem is one
+    sentence naming the file and the line."""
+    import yaml
+
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}, line {line}: the {what} is not UTF-8 (byte 0x{raw[exc.start]:02x}, as Windows "
+                    "or an old Mac writes accented letters and curly quotes); save it as UTF-8 (in Notepad: "
+                    "Save as, Encoding UTF-8).") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except _DuplicateKey as exc:
+        raise error(f"{path}, line {exc.line}: '{exc.key}:' is given twice in the same block (first on line "
+                    f"{exc.first}), and YAML would silently keep only the second; merge the two or delete "
+                    "one.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise error(f"{path}{where}: this is not valid YAML ({getattr(exc, 'problem', None) or exc}); "
+                    "check the indentation and colons there.") from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key, line: int, first: int):
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+def _strict_loader():
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: let PyYAML report it
+                    break
+                if first is not None:
+                    raise _DuplicateKey(key, key_node.start_mark.line + 1, first)
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
+class _LazyLoader:
+    """Builds the loader class on first use, so importing this module stays cheap."""
+    cls = None
+
+    def __call__(self, stream):
+        if _LazyLoader.cls is None:
+            _LazyLoader.cls = _strict_loader()
+        return _LazyLoader.cls(stream)
+
+
+_StrictLoader = _LazyLoader()
+
+
 # --------------------------------------------------------------------------- table cells
 
 def cell_text(value) -> str:

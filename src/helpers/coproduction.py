@@ -133,6 +133,7 @@ class Integration:
         self.placed: dict[str, tuple[str, str]] = {}      # group theme -> (integrated id, where decided)
         self.dropped: dict[str, str] = {}                 # theme -> where decided
         self.split_from: dict[str, str] = {}
+        self.merged_into: dict[str, tuple[str, str]] = {}  # retired integrated theme -> (target, where decided)
         self.links: list[dict] = []
         self.audit: list[dict] = []
         self.definition = ""
@@ -165,8 +166,13 @@ class Integration:
         if theme is None:
             raise decision.error(f"names the integrated theme '{tid}', which no earlier decision created",
                                  "merge group themes into it first, or correct the id")
+        if tid in self.merged_into:
+            target, where = self.merged_into[tid]
+            raise decision.error(f"uses '{tid}', which {where} already merged into {target}",
+                                 f"name {target} instead, or remove one of the two decisions")
         if theme.dropped:
-            raise decision.error(f"uses '{tid}', which was dropped earlier", "remove one of the two decisions")
+            raise decision.error(f"uses '{tid}', which {self.dropped.get(tid, 'an earlier decision')} dropped",
+                                 "remove one of the two decisions")
         return theme
 
     def next_id(self) -> str:
@@ -294,6 +300,7 @@ def merge(state: Integration, d: Decision) -> None:
     for a in absorbed:
         state.integrated[a].dropped = True
         state.integrated[a].sources = []
+        state.merged_into[a] = (target, f"{d.workshop.path} decision {d.index}")
     state.integrated[target] = theme
     state.log(d, "merge", themes, [target], d.rationale)
 
@@ -357,8 +364,14 @@ def split(state: Integration, d: Decision) -> None:
         seeds_q = [str(q) for q in part.get("quotes") or []]
         if not seeds_kw and not seeds_q:
             raise d.error(f"part {k + 1} has neither keywords nor quotes", "give seed keywords or segment ids")
+        foreign = [q for q in seeds_q if q not in members]
+        if foreign:
+            raise d.error(f"part {k + 1} names the quote {foreign[0]}, which is not a segment of '{tid}'"
+                          + (f" (it is in {state.segment_theme[foreign[0]]})" if foreign[0] in state.segment_theme else ""),
+                          f"choose quotes of {tid} (its segment ids are in theme_assignments.parquet), or seed the "
+                          "part by keywords")
         idx = [i for i, t in enumerate(texts) if any(w in t for w in seeds_kw)]
-        idx += [members.index(q) for q in seeds_q if q in members]
+        idx += [members.index(q) for q in seeds_q]
         if not idx:
             raise d.error(f"part {k + 1}'s seeds match no segment of '{tid}'",
                           "choose keywords that occur in its quotes (see group_themes.csv)")

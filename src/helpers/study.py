@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ._io import UserError
+from ._io import UserError, read_yaml
 
 #: Speaker roles in the tidy turns table.
 FACILITATOR = "facilitator"
@@ -103,7 +103,7 @@ class Study:
         for workshop in self.workshops:
             try:
                 raw = yaml.safe_load(workshop.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError):
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 continue
             if isinstance(raw, dict) and raw.get("snapshot") and (workshop.parent / str(raw["snapshot"])).is_file():
                 found.append(workshop.parent / str(raw["snapshot"]))
@@ -129,13 +129,7 @@ def load_study(path: str | Path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise StudyError(f"{path}: no such study file; pass STUDY=path/to/study.yml (the bundled one is data/study.yml).")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise StudyError(f"{path}{where}: this is not valid YAML ({getattr(exc, 'problem', exc)}); "
-                         "check the indentation and colons there.") from None
+    raw = read_yaml(path, StudyError, "study file")
     if not isinstance(raw, dict):
         raise StudyError(f"{path}: expected a mapping with name, participant_groups and focus_groups at the top level.")
 
@@ -187,7 +181,7 @@ def load_study(path: str | Path) -> Study:
             facilitators = [facilitators]
         if not isinstance(facilitators, list):
             raise _fail(path, f"{where}facilitators", "should be a list of speaker labels", "write facilitators: [Label, ...]")
-        facilitators = tuple(str(x) for x in facilitators)
+        facilitators = tuple(_label(path, f"{where}facilitators", x) for x in facilitators)
         speaker_types, listed = _speakers(path, where, f, facilitators)
         fgs.append(FocusGroup(fid, pg, transcript, facilitators, speaker_types,
                               str(f["date"]) if f.get("date") else None, speakers_listed=listed))
@@ -215,13 +209,38 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(refuse, bool):
         raise _fail(path, "disclosure.refuse_exports_with_disclosures", "should be true or false", "fix its value")
     disclosure = Disclosure(
-        allow=tuple(str(x) for x in disc.get("allow") or []),
-        places=tuple(str(x) for x in disc.get("places") or []),
+        allow=_strings(path, "disclosure.allow", disc.get("allow")),
+        places=_strings(path, "disclosure.places", disc.get("places")),
         refuse_exports_with_disclosures=refuse,
     )
     return Study(path=path, name=name, title=title, participant_groups=tuple(groups),
                  focus_groups=tuple(fgs), workshops=tuple(workshops), disclosure=disclosure,
                  synthetic=bool(raw.get("synthetic", False)), allow_paths_outside_study=outside_ok)
+
+
+def _strings(path: Path, key: str, value) -> tuple[str, ...]:
+    """A list of words or names; one written on its own (``places: Rowan ward``) is a
+    list of one, never its letters."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                              for v in value):
+        raise _fail(path, key, "should be a list of names", "write them in brackets, [Rowan ward, St Mary's], or one "
+                    "per line under it starting with '- '")
+    return tuple(str(v) for v in value)
+
+
+def _label(path: Path, key: str, value) -> str:
+    """A speaker label as study.yml gives it: text, never a number, yes/no or nothing
+    (YAML reads an unquoted 3, yes, no or on as those)."""
+    if not isinstance(value, str) or not value.strip():
+        shown = "nothing" if value is None else f"{value!r} ({type(value).__name__})"
+        raise _fail(path, key, f"has a speaker label that YAML reads as {shown}, not as text",
+                    "write the label exactly as the transcript does, in quotes if it is a number or "
+                    "yes/no (\"3\", \"Yes\")")
+    return value
 
 
 #: The value of a focus group's ``speakers`` that says its participants are not listed.
@@ -248,7 +267,18 @@ def _speakers(path: Path, where: str, entry: dict, facilitators: tuple[str, ...]
     if not isinstance(speakers, dict):
         raise _fail(path, key, f"'{speakers}' is neither a list of labels nor '{UNLISTED}'",
                     "write e.g. 'Margaret: patient' under it, or a list [Margaret, Alan]")
-    types = {str(k): "" if v is None else str(v) for k, v in speakers.items()}
+    labels = [_label(path, key, k) for k in speakers]
+    types = {}
+    for label, kind in zip(labels, speakers.values()):
+        if kind is not None and not isinstance(kind, str):
+            raise _fail(path, f"{key}.{label}", f"the type {kind!r} is a {type(kind).__name__}, not a word",
+                        "write who the speaker is (patient, carer, radiographer …), or list the labels "
+                        "without types")
+        types[label] = (kind or "").strip()
+    untyped = [label for label, kind in types.items() if not kind]
+    if untyped and len(untyped) < len(types):
+        raise _fail(path, f"{key}.{untyped[0]}", "has no type while other speakers of the focus group have one",
+                    "write its type after the colon (patient, carer …), or list the labels without types")
     both = sorted(set(types) & set(facilitators))
     if both:
         raise _fail(path, key, f"'{both[0]}' is listed both as a speaker and as a facilitator",
@@ -260,15 +290,18 @@ def _inside_study(path: Path, key: str, value: str, outside_ok: bool) -> Path:
     """``value`` relative to the study file; refused when it leaves the study's folder
     (``../../etc/passwd``) unless the study sets ``allow_paths_outside_study: true``.
 
-    The check is on the path as written (not following links), which is what a reader of
-    study.yml sees.
+    The check is on the path as written and on where its links lead: a link inside the
+    folder that points elsewhere reads a file from outside just the same.
     """
     root = Path(os.path.abspath(path.parent))
     target = Path(os.path.normpath(root / value))
+    fix = ("move the file into that folder (data/private/ is the place for confidential transcripts), "
+           "or set 'allow_paths_outside_study: true' in study.yml if that is intended")
     if not outside_ok and not target.is_relative_to(root):
-        raise _fail(path, key, f"'{value}' leads outside the study's folder {root}",
-                    "move the file into that folder (data/private/ is the place for confidential transcripts), "
-                    "or set 'allow_paths_outside_study: true' in study.yml if that is intended")
+        raise _fail(path, key, f"'{value}' leads outside the study's folder {root}", fix)
+    if not outside_ok and target.exists() and not target.resolve().is_relative_to(root.resolve()):
+        raise _fail(path, key, f"'{value}' is a link to {target.resolve()}, outside the study's folder {root}",
+                    fix.replace("move the file", "copy the file itself"))
     return path.parent / value if not Path(value).is_absolute() else Path(value)
 
 
@@ -276,10 +309,15 @@ def make_deps(study: Study) -> str:
     """Make variables listing the study's inputs, so Make reruns exactly what changed."""
     def paths(ps):
         return " ".join(str(p).replace(" ", r"\ ") for p in ps)
+    inputs = [*(fg.transcript for fg in study.focus_groups), *study.workshops, *study.workshop_snapshots()]
     return (
         f"STUDY_NAME := {study.name}\n"
         f"STUDY_TRANSCRIPTS := {paths(fg.transcript for fg in study.focus_groups)}\n"
         f"STUDY_WORKSHOPS := {paths([*study.workshops, *study.workshop_snapshots()])}\n"
+        # An input deleted since this list was made (a snapshot, a transcript) reruns the
+        # stage that reads it, which then says what is missing, instead of make's "No rule
+        # to make target".
+        + (f"{paths(inputs)}:\n" if inputs else "")
     )
 
 

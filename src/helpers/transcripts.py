@@ -10,8 +10,9 @@ and how to fix it, so a researcher can repair the file without reading this code
 
 Supported layouts, in the order they are checked (see ``SUPPORTED_FORMATS``):
 
-- ``docx``   Word: ``Speaker: text`` paragraphs, bold speaker names, or a two-column table.
-- ``xlsx``   Excel, first sheet, with ``speaker`` and ``text`` columns (optional ``start``).
+- ``docx``   Word: ``Speaker: text`` paragraphs (or lines, split by Shift+Enter), bold speaker
+  names, or a two-column table.
+- ``xlsx``   Excel, every sheet with ``speaker`` and ``text`` columns (optional ``start``), in order.
 - ``csv``/``tsv``  the same columns in a comma, semicolon or tab separated file.
 - ``webvtt`` Teams (``<v Name>text</v>``) or Zoom (``Name: text``) captions, read with
   webvtt-py.
@@ -182,15 +183,21 @@ def _is_header_label(speaker: str) -> bool:
 
 # "Name: text", "[00:01:23] Name: text", "Name (00:01:23): text", "Name:" (label only).
 # The label is everything up to the first colon that is followed by a space or the end,
-# except a colon inside a leading or trailing timestamp.
+# except a colon inside a leading or trailing timestamp. A full-width colon (U+FF1A, as
+# East Asian keyboards type it) is a colon too, and needs no space after it.
 _LABEL_LINE_RE = re.compile(
     rf"""^\s*
     (?:[\[(]?(?P<lead_time>{_CLOCK})[\])]?\s+)?    # [00:01:23] Name: ...
-    (?P<label>[^:]+?)
+    (?P<label>[^:\uff1a]+?)
     (?:\s*[\[(](?P<tail_time>{_CLOCK})[\])])?      # Name (00:01:23): ...
-    \s*:(?:\s+(?P<rest>.*?))?\s*$""",
+    \s*(?::(?:\s+(?P<rest>.*?))?|\uff1a\s*(?P<wide_rest>.*?))\s*$""",
     re.VERBOSE | re.DOTALL,
 )
+# A label written loosely: any case, no space after the colon ("jude:A lovely"). Read as a
+# label only when it names a speaker already known (declared in study.yml, or written the
+# usual way elsewhere in the file), so "so:right" or "Note:" in a sentence stay text.
+_LOOSE_LABEL_RE = re.compile(r"^\s*(?P<label>[^:\uff1a]{1,60}?)\s*[:\uff1a]\s*(?P<rest>.*?)\s*$",
+                             re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -200,14 +207,47 @@ class _Label:
     start_s: float = math.nan
 
 
-def _parse_label(line: str) -> _Label | None:
-    """Split 'Name: text' into its parts, or return None when the line has no label."""
+def _parse_label(line: str, known: "_Known | None" = None) -> _Label | None:
+    """Split 'Name: text' into its parts, or return None when the line has no label.
+
+    With ``known`` (the speakers of this transcript), a label that matches one of them
+    whatever its case, or has no space after its colon, is read as that speaker, spelt
+    as declared; the variant spelling is remembered for a warning."""
     match = _LABEL_LINE_RE.match(line)
-    if not match or not _looks_like_name(match["label"]):
-        return None
-    clock = match["lead_time"] or match["tail_time"]
-    start = _clock_to_seconds(clock) if clock else math.nan
-    return _Label(_clean_speaker(match["label"]), match["rest"] or "", start)
+    if match and _looks_like_name(match["label"]):
+        clock = match["lead_time"] or match["tail_time"]
+        start = _clock_to_seconds(clock) if clock else math.nan
+        speaker = _clean_speaker(match["label"])
+        rest = match["rest"] or match["wide_rest"] or ""
+        return _Label(known.spelling(speaker) if known else speaker, rest, start)
+    loose = _LOOSE_LABEL_RE.match(line) if known else None
+    if loose and known.spelling(_clean_speaker(loose["label"]), strict=True):
+        return _Label(known.spelling(_clean_speaker(loose["label"])), loose["rest"])
+    return None
+
+
+@dataclass
+class _Known:
+    """The speaker labels of one transcript, to recognise them when written loosely."""
+    by_fold: dict[str, str] = field(default_factory=dict)   # casefolded label -> spelling
+    variants: dict[str, str] = field(default_factory=dict)  # loose spelling -> spelling
+
+    @classmethod
+    def of(cls, declared: Iterable[str], found: Iterable[str] = ()) -> "_Known":
+        known = cls()
+        for label in (*declared, *found):  # the declared spelling wins
+            known.by_fold.setdefault(label.casefold(), label)
+        return known
+
+    def spelling(self, label: str, strict: bool = False) -> str | None:
+        """The known spelling of ``label`` (remembering a variant); with ``strict``, None
+        for an unknown label, else the label as written."""
+        canonical = self.by_fold.get(label.casefold())
+        if canonical is None:
+            return None if strict else label
+        if canonical != label:
+            self.variants.setdefault(label, canonical)
+        return canonical
 
 
 # --------------------------------------------------------------------------------------
@@ -249,6 +289,13 @@ class _Source:
     format: str
     text: str = ""        # decoded text with '\n' line ends (text formats only)
     warnings: list = field(default_factory=list)
+    # The speakers of this transcript (declared in study.yml, then as the parser finds
+    # them), so a label written loosely ('jude:', 'Jude:A', 'Jude：') is still a label.
+    known: "_Known" = field(default_factory=lambda: _Known())
+
+    def learn(self, labels: Iterable[str]) -> None:
+        for label in labels:  # labels declared in study.yml were learnt first and win
+            self.known.by_fold.setdefault(label.casefold(), label)
 
     @property
     def lines(self) -> list[str]:
@@ -390,7 +437,35 @@ def _legacy_encoding(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=list(_CODEC_NAMES)).best()
-    return best.encoding if best is not None and best.encoding in _CODEC_NAMES else "cp1252"
+    guess = best.encoding if best is not None and best.encoding in _CODEC_NAMES else "cp1252"
+    # With only a few accented letters the detector has little to go on and often says
+    # Windows-1252 for a Mac Roman file ("cafŽ na•ve Si‰n"). The two encodings put letters
+    # and symbols on the same bytes the other way round, so the reading with fewer
+    # characters that cannot stand where they stand is the right one.
+    oddities = {encoding: _misplaced_characters(_decode_legacy(data, encoding)) for encoding in _CODEC_NAMES}
+    fewest = min(oddities.values())
+    return guess if oddities[guess] == fewest else min(oddities, key=oddities.get)
+
+
+def _misplaced_characters(text: str) -> int:
+    """How many non-ASCII characters sit where English text (with Welsh, Irish and other
+    Western names) never puts them: a symbol inside a word ('na•ve'), a capital letter
+    after a small one ('cafŽ', 'donÕt'), a letter standing alone between spaces ('ñ' for
+    a dash), or a small accented letter opening a word after a space ('ìfine' for a quote).
+    """
+    count = 0
+    for index, char in enumerate(text):
+        if char.isascii():
+            continue
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        if char.isalpha():
+            count += (before.isalpha() and before.islower() and char.isupper()) \
+                or (before.isspace() and after.isspace()) \
+                or (before.isspace() and char.islower() and after.isalpha())
+        elif char not in "’‘":
+            count += before.isalpha() and after.isalpha()
+    return count
 
 
 def _decode_legacy(data: bytes, encoding: str) -> str:
@@ -499,10 +574,17 @@ def _parse_typed(source: _Source) -> list[_Turn]:
 
 
 def _parse_labelled_lines(source: _Source, label_only: bool) -> list[_Turn]:
+    # First the labels written the usual way: 'Name: text' (plain) or 'Name:' on its own
+    # line (typed). In a typed transcript an inline 'Name: text' then starts a turn only
+    # for one of those speakers (or a declared one), so 'Note: ...' stays text.
+    labels = [_parse_label(line) for line in source.lines]
+    source.learn(label.speaker for label in labels if label is not None
+                 and not _is_header_label(label.speaker) and not (label_only and label.rest))
     turns: list[_Turn] = []
     for number, line in enumerate(source.lines, start=1):
-        label = _parse_label(line)
-        starts_turn = (label is not None and not (label_only and label.rest)
+        label = _parse_label(line, source.known)
+        starts_turn = (label is not None
+                       and not (label_only and label.rest and not source.known.spelling(label.speaker, strict=True))
                        and not (not turns and _is_header_label(label.speaker)))
         if starts_turn:
             turns.append(_Turn(label.speaker, [label.rest], number, label.start_s,
@@ -631,6 +713,20 @@ def _vtt_blocks_without_timing(source: _Source) -> None:
                      "belongs to if it is a cue identifier", first_index + 1)
 
 
+def _separate_cue_numbers(lines: Sequence[str]) -> str:
+    """The text for webvtt-py with a blank line put back above each cue number that sits
+    straight under the previous cue's text ('…gone on mute.' / '30' / '00:01:02.000 -->'),
+    so the number is read as the cue's identifier, not as words of the cue above. (Only
+    the text handed to the parser changes; line numbers come from the file as it is.)"""
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        if (line.strip().isdigit() and index + 1 < len(lines) and "-->" in lines[index + 1]
+                and out and out[-1].strip()):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def _parse_webvtt(source: _Source) -> list[_Turn]:
     """Cues read by webvtt-py (the maintained WebVTT parser); speakers from its voice
     spans, or a 'Name:' label in the cue text."""
@@ -640,7 +736,7 @@ def _parse_webvtt(source: _Source) -> list[_Turn]:
     timings = _timing_lines(source, _VTT_TIMING_RE, "WebVTT cue", _VTT_TIMING_FIX)
     _vtt_blocks_without_timing(source)
     try:
-        captions = webvtt.from_string(source.text).captions
+        captions = webvtt.from_string(_separate_cue_numbers(source.lines)).captions
     except (MalformedCaptionError, MalformedFileError) as exc:
         raise _error(source.label, f"the file cannot be read as WebVTT ({_brief(exc)})",
                      "export the captions again, or save them as .srt") from exc
@@ -676,6 +772,7 @@ def _caption_turns(source: _Source, cues: list[tuple[str, float, float]],
         raise _error(source.label, f"the file has {len(timings)} timing lines but "
                      f"{len(cues)} {kind}s could be read", f"check that every {kind} has a "
                      "timing line and a blank line before it")
+    source.learn(_cue_speakers(cue[0] for cue in cues))
     turns: list[_Turn] = []
     previous: tuple[int, float, float] | None = None
     for (payload, start, end), timing in zip(cues, timings):
@@ -708,25 +805,39 @@ def _check_cue_times(source: _Source, kind: str, line: int, start: float, end: f
                  f"{kind} above it (line {before_line}) ends at {_clock(before_end)}", fix, line)
 
 
+def _cue_speakers(payloads: Iterable[str]) -> list[str]:
+    """The speakers cues name the usual way: voice tags, or 'Name: ' opening the cue."""
+    found = []
+    for payload in payloads:
+        for speaker, text, _ in _cue_voices(payload):
+            label = _parse_label(_CUE_MARKUP_RE.sub("", text).split("\n")[0]) if speaker is None else None
+            if speaker is not None or label is not None:
+                found.append(_clean_speaker(speaker) if speaker is not None else label.speaker)
+    return found
+
+
 def _add_cue(source: _Source, turns: list[_Turn], payload: str, line: int,
              start: float) -> None:
-    """Turn one cue's payload into turns: voice tags first, else a 'Name:' label, else
-    the cue continues the previous speaker (Zoom omits a repeated name)."""
+    """Turn one cue's payload into turns: voice tags first, else a 'Name:' label at the
+    start of any of its lines (one cue may hold two speakers, 'Marcus: …' then
+    'Saskia: …'), else the cue continues the previous speaker (Zoom omits a repeated
+    name)."""
     for speaker, text, offset in _cue_voices(payload):
         text = html.unescape(_CUE_MARKUP_RE.sub("", text))
-        text_label = False
-        if speaker is None:
-            label = _parse_label(text)
-            if label is not None:
-                speaker, text, text_label = label.speaker, label.rest, True
         if speaker is not None:
-            turns.append(_Turn(_clean_speaker(speaker), [text], line + offset, start,
-                               text_label=text_label))
-        elif turns:
-            turns[-1].parts.append(text)
-        elif text.strip():
-            raise _error(source.label, "the first cue has no speaker",
-                         "start its text with 'Name: ' or a <v Name> voice tag", line + offset)
+            turns.append(_Turn(source.known.spelling(_clean_speaker(speaker)), [text], line + offset, start))
+            continue
+        for index, text_line in enumerate(text.split("\n")):
+            label = _parse_label(text_line, source.known)
+            if label is not None:
+                turns.append(_Turn(label.speaker, [label.rest], line + offset + index, start,
+                                   text_label=True))
+            elif turns:
+                turns[-1].parts.append(text_line)
+            elif text_line.strip():
+                raise _error(source.label, "the first cue has no speaker",
+                             "start its text with 'Name: ' or a <v Name> voice tag",
+                             line + offset + index)
 
 
 def _cue_voices(payload: str) -> list[tuple[str | None, str, int]]:
@@ -765,19 +876,26 @@ def _parse_docx(source: _Source) -> list[_Turn]:
         raise _error(source.label,
                      f"the file cannot be opened as a Word document ({_brief(exc)})",
                      "open it in Word and save it again as .docx") from exc
-    paragraphs = _docx_paragraph_turns(document)
-    table = _docx_table_turns(document)
+    paragraphs = _docx_paragraph_turns(source, document)
+    table = _docx_table_turns(source, document)
     # A transcript laid out as a table may still have a labelled line or two above it
     # ("Facilitator: Rachel"); the table wins when it holds more turns.
     return table if len(table) > len(paragraphs) else paragraphs
 
 
-def _docx_paragraph_turns(document) -> list[_Turn]:
+def _docx_paragraph_turns(source: _Source, document) -> list[_Turn]:
+    # A paragraph may hold several lines (Shift+Enter in Word): each line that opens with
+    # a speaker label starts a turn, as a paragraph would.
+    lines = [(number, fragments) for number, paragraph in enumerate(document.paragraphs, start=1)
+             for fragments in _docx_lines(paragraph)]
+    labels = [_docx_bold_label(fragments) or _parse_label("".join(text for text, _ in fragments))
+              for _, fragments in lines]
+    source.learn(label.speaker for label in labels if label is not None and not _is_header_label(label.speaker))
     turns: list[_Turn] = []
-    for number, paragraph in enumerate(document.paragraphs, start=1):
-        text = paragraph.text
-        bold = _docx_bold_label(paragraph)
-        label = bold or _parse_label(text)
+    for number, fragments in lines:
+        text = "".join(text for text, _ in fragments)
+        bold = _docx_bold_label(fragments, source.known)
+        label = bold or _parse_label(text, source.known)
         if label is not None and not (not turns and _is_header_label(label.speaker)):
             turns.append(_Turn(label.speaker, [label.rest], number, label.start_s,
                                unit="paragraph", text_label=bold is None))
@@ -793,36 +911,49 @@ def _is_bold(run) -> bool:
     return bool(run.style is not None and run.style.font.bold)
 
 
-def _docx_bold_label(paragraph) -> _Label | None:
-    """A paragraph that opens with a bold speaker name: '**Tom:** text', '**Tom**: text'
-    or '**Tom** text'. A wholly bold paragraph without a colon is a heading, not a label."""
-    runs = paragraph.runs
+def _docx_lines(paragraph) -> list[list[tuple[str, bool]]]:
+    """The paragraph's lines (split at its line breaks), each as (text, bold) pieces in
+    order; a hyperlink's text is a piece that is not bold."""
+    lines: list[list[tuple[str, bool]]] = [[]]
+    for item in paragraph.iter_inner_content():
+        runs = item.runs if hasattr(item, "runs") else [item]   # a Hyperlink holds runs
+        for run in runs:
+            bold = _is_bold(run) and not hasattr(item, "runs")
+            for index, piece in enumerate(run.text.split("\n")):
+                if index:
+                    lines.append([])
+                if piece:
+                    lines[-1].append((piece, bold))
+    return lines
+
+
+def _docx_bold_label(fragments: Sequence[tuple[str, bool]], known: _Known | None = None) -> _Label | None:
+    """A line that opens with a bold speaker name: '**Tom:** text', '**Tom**: text' or
+    '**Tom** text'. A wholly bold line without a colon is a heading, not a label."""
     index = 0
-    while index < len(runs) and not runs[index].text.strip():
+    while index < len(fragments) and not fragments[index][0].strip():
         index += 1
     first_bold = index
-    while index < len(runs) and _is_bold(runs[index]):
+    while index < len(fragments) and fragments[index][1]:
         index += 1
-    name = "".join(run.text for run in runs[first_bold:index]).strip()
+    name = "".join(text for text, _ in fragments[first_bold:index]).strip()
     if not name:
         return None
-    prefix = "".join(run.text for run in runs[:index])
-    full = paragraph.text
-    # paragraph.text also includes hyperlinks, which .runs leaves out.
-    rest = full[len(prefix):] if full.startswith(prefix) else "".join(
-        run.text for run in runs[index:])
-    if name.endswith(":"):
+    rest = "".join(text for text, _ in fragments[index:])
+    if name.endswith(":") or name.endswith("\uff1a"):
         name = name[:-1]
-    elif rest.lstrip().startswith(":"):
+    elif rest.lstrip()[:1] in (":", "\uff1a"):
         rest = rest.lstrip()[1:]
     elif not rest.strip():
         return None
     if not _looks_like_name(name):
-        return None
-    return _Label(_clean_speaker(name), rest.strip())
+        name = known.spelling(_clean_speaker(name), strict=True) if known else None
+        if name is None:
+            return None
+    return _Label(known.spelling(_clean_speaker(name)) if known else _clean_speaker(name), rest.strip())
 
 
-def _docx_table_turns(document) -> list[_Turn]:
+def _docx_table_turns(source: _Source, document) -> list[_Turn]:
     """Two-column tables (speaker | text); rows are numbered across all such tables."""
     turns: list[_Turn] = []
     row_number = 0
@@ -837,7 +968,7 @@ def _docx_table_turns(document) -> list[_Turn]:
                 continue
             speaker = _clean_speaker(speaker)
             if speaker:
-                turns.append(_Turn(speaker, [text], row_number, unit="table row"))
+                turns.append(_Turn(source.known.spelling(speaker), [text], row_number, unit="table row"))
             elif turns and text.strip():
                 turns[-1].parts.append(text)  # an empty speaker cell continues the turn
     return turns
@@ -860,6 +991,8 @@ def _column_key(header: object) -> str:
 
 def _sniff_delimiter(header_line: str) -> str | None:
     """The delimiter that splits the header into a speaker and a text column, if any."""
+    if len(header_line) > 10_000:  # not a header row (and over the csv module's field limit)
+        return None
     for delimiter in _DELIMITERS:
         keys = {_column_key(cell) for cell in next(csv.reader([header_line],
                                                                delimiter=delimiter))}
@@ -910,12 +1043,40 @@ def _parse_xlsx(source: _Source) -> list[_Turn]:
                      f"the file cannot be opened as an Excel workbook ({_brief(exc)})",
                      "open it in Excel and save it again as .xlsx") from exc
     try:
-        sheet = workbook.worksheets[0]
-        numbered_rows = [(cells[0].row, [cell.value for cell in cells])
-                         for cells in sheet.iter_rows(min_row=1)]
+        sheets = [(sheet.title, [(cells[0].row, [cell.value for cell in cells])
+                                 for cells in sheet.iter_rows(min_row=1)])
+                  for sheet in workbook.worksheets]
     finally:
         workbook.close()
-    return _rows_to_turns(source, numbered_rows, unit="row")
+    if len(sheets) == 1:
+        return _rows_to_turns(source, sheets[0][1], unit="row")
+    # A transcript split over sheets ("Part 1", "Part 2") is read sheet by sheet, in the
+    # workbook's order; a sheet whose header has no speaker and text columns (notes, a
+    # code list) is left out and named.
+    turns: list[_Turn] = []
+    skipped: list[str] = []
+    read = 0
+    for title, rows in sheets:
+        header = next((row for _, row in rows if any(str(v or "").strip() for v in row)), None)
+        if header is None:
+            continue
+        speaker, text, _ = _column_positions(header)
+        if speaker is None or text is None:
+            found = ", ".join(f"'{cell}'" for cell in header if str(cell or "").strip())
+            skipped.append(f"'{title}' (columns {found})")
+            continue
+        turns += _rows_to_turns(source, rows, unit=f"sheet '{title}' row")
+        read += 1
+    if not read and skipped:
+        raise _error(source.label, f"no sheet has a header row with a 'speaker' and a 'text' column "
+                     f"(sheets {'; '.join(skipped)})", "name the columns 'speaker' and 'text' (or "
+                     "'name' and 'transcript'/'utterance') on the sheets that hold the transcript")
+    if skipped:
+        _warning(source, "sheets", f"the sheet{'s' * (len(skipped) > 1)} {'; '.join(skipped)} "
+                 f"{'have' if len(skipped) > 1 else 'has'} no speaker and text columns, so "
+                 f"{'they were' if len(skipped) > 1 else 'it was'} not read as transcript",
+                 "if a sheet holds turns, name its columns 'speaker' and 'text'")
+    return turns
 
 
 def _rows_to_turns(source: _Source, numbered_rows: Iterable[tuple[int, list]],
@@ -937,7 +1098,7 @@ def _rows_to_turns(source: _Source, numbered_rows: Iterable[tuple[int, list]],
         if start_col is not None and start_col < len(row):
             start = _start_seconds(source, row[start_col], number, unit)
         if speaker:
-            turns.append(_Turn(speaker, [text], number, start, unit=unit))
+            turns.append(_Turn(source.known.spelling(speaker), [text], number, start, unit=unit))
         elif not text.strip():
             continue
         elif turns:
@@ -948,15 +1109,19 @@ def _rows_to_turns(source: _Source, numbered_rows: Iterable[tuple[int, list]],
     return turns
 
 
-def _find_columns(source: _Source, header: Sequence, number: int,
-                  unit: str) -> tuple[int, int, int | None]:
+def _column_positions(header: Sequence) -> tuple[int | None, int | None, int | None]:
+    """Where the speaker, text and start columns are in a header row (None if absent)."""
     keys = [_column_key(cell) for cell in header]
 
     def position(names: frozenset) -> int | None:
         return next((index for index, key in enumerate(keys) if key in names), None)
 
-    speaker, text, start = position(_SPEAKER_COLUMNS), position(_TEXT_COLUMNS), \
-        position(_START_COLUMNS)
+    return position(_SPEAKER_COLUMNS), position(_TEXT_COLUMNS), position(_START_COLUMNS)
+
+
+def _find_columns(source: _Source, header: Sequence, number: int,
+                  unit: str) -> tuple[int, int, int | None]:
+    speaker, text, start = _column_positions(header)
     if speaker is None or text is None:
         missing = " and no ".join(f"'{name}' column" for name, col
                                   in (("speaker", speaker), ("text", text)) if col is None)
@@ -1041,9 +1206,14 @@ def read_transcript(path: str | Path, declared: "DeclaredSpeakers | None" = None
     Raises ``TranscriptError`` with a message naming the file and line to fix.
     """
     source = _load(path)
+    if declared is not None:
+        source.learn((*declared.facilitators, *declared.participants))
     turns = _PARSERS[source.format](source)
+    _warn_variant_labels(source, declared)
+    _check_turn_length(source, turns)
     if declared is not None:
         turns = _check_labels(source, turns, declared)
+    _check_repeated_turns(source, turns)
     table = _tidy(source, turns)
     _check_repetition(source, table)
     table.attrs["format"] = source.format
@@ -1121,6 +1291,75 @@ def _check_labels(source: _Source, turns: list[_Turn], declared: DeclaredSpeaker
                      "group's speakers (or facilitators) in study.yml, or correct it in the "
                      "transcript", turn.line, turn.unit)
     return kept
+
+
+def _warn_variant_labels(source: _Source, declared: "DeclaredSpeakers | None") -> None:
+    """One warning per label read as a speaker spelt otherwise ('jude', 'JUDE')."""
+    where = f" in {declared.where}" if declared is not None else " elsewhere in the file"
+    for written, canonical in source.known.variants.items():
+        line = next((number for number, text in enumerate(source.lines, start=1)
+                     if _clean_speaker(text.split(":")[0].split("\uff1a")[0]) == written), None)
+        _warning(source, "label", f"the label '{written}' was read as '{canonical}', the speaker spelt "
+                 f"that way{where}", f"if '{written}' is another person, give them a label of their own",
+                 line)
+
+
+#: Longer than any one person speaks without interruption in a focus group (about 3,000
+#: words, twenty minutes): a turn this long is a transcript whose line breaks were lost.
+_MAX_TURN_CHARACTERS = 20_000
+
+
+def _check_turn_length(source: _Source, turns: list[_Turn]) -> None:
+    for turn in turns:
+        size = sum(len(part) for part in turn.parts)
+        if size > _MAX_TURN_CHARACTERS:
+            raise _error(source.label, f"the turn of '{turn.speaker}' that starts here holds {size:,} "
+                         f"characters (more than {_MAX_TURN_CHARACTERS:,}, about twenty minutes of speech), "
+                         "so the line breaks between turns were probably lost", "export the transcript "
+                         "again with one line per turn, or put each 'Name:' on a new line",
+                         turn.line, turn.unit)
+
+
+#: A run of this many consecutive turns, with this many words, repeated word for word is a
+#: paste done twice or a looping export, never a conversation.
+_REPEATED_RUN_TURNS = 3
+_REPEATED_RUN_WORDS = 30
+#: One person saying the same thing twice in a row, word for word, this long is a copy.
+_REPEATED_TURN_WORDS = 5
+
+
+def _check_repeated_turns(source: _Source, turns: list[_Turn]) -> None:
+    """Stop on a block of turns repeated word for word (the transcript, or part of it,
+    pasted twice) and on a turn whose text is the same as the turn above by the same
+    speaker (one line copied twice); both would double what the analysis counts."""
+    keys = [(turn.speaker, _normalise(" ".join(turn.parts))) for turn in turns]
+    for index in range(1, len(keys)):
+        if keys[index] == keys[index - 1] and len(keys[index][1].split()) >= _REPEATED_TURN_WORDS:
+            turn, above = turns[index], turns[index - 1]
+            raise _error(source.label, f"{turn.speaker}'s turn here repeats, word for word, their turn "
+                         f"just above ({above.unit} {above.line}: '{_excerpt(keys[index][1])}')",
+                         "delete the copy", turn.line, turn.unit)
+    # For each earlier turn equal to this one: how many turns in a row, ending here,
+    # equal the turns ending there.
+    positions: dict[tuple[str, str], list[int]] = {}
+    runs: dict[int, int] = {}
+    for index, key in enumerate(keys):
+        current = {before: runs.get(before - 1, 0) + 1 for before in positions.get(key, [])}
+        for before, length in current.items():
+            start, offset = index - length + 1, index - before
+            if length < _REPEATED_RUN_TURNS or start <= before:   # too short, or overlapping
+                continue
+            end = index
+            while end + 1 < len(keys) and end + 1 - offset < start and keys[end + 1] == keys[end + 1 - offset]:
+                end += 1
+            if sum(len(keys[k][1].split()) for k in range(start, end + 1)) >= _REPEATED_RUN_WORDS:
+                first, copy, last = turns[start - offset], turns[start], turns[end]
+                raise _error(source.label, f"the {end - start + 1} turns from {copy.unit} {copy.line} to "
+                             f"{last.line} repeat, word for word, the turns from {first.unit} {first.line} "
+                             "(the transcript, or part of it, was pasted twice)", "delete the repeated turns",
+                             copy.line, copy.unit)
+        positions.setdefault(key, []).append(index)
+        runs = current
 
 
 # A transcript where half the turns repeat an earlier one is almost always a duplicated
@@ -1229,8 +1468,25 @@ def ingest_study(study) -> Ingested:
         frames.append(turns)
     out = pd.concat(frames, ignore_index=True)[UTTERANCE_COLUMNS]
     out.attrs = {}
+    _check_every_group_has_talk(study, out, PARTICIPANT, StudyError)
     table = pd.DataFrame(warnings, columns=INGEST_WARNING_COLUMNS).astype({"line": "Int64"})
     return Ingested(out, table)
+
+
+def _check_every_group_has_talk(study, utterances: pd.DataFrame, participant: str, error) -> None:
+    """A participant group is a data set of its own: with no participant talk to analyse
+    (every turn a facilitator's, or only 'Yeah.' and 'Mm.') it cannot have themes, and the
+    integration could not represent it, so the run stops here rather than downstream."""
+    from .embeddings import is_backchannel
+
+    for index, group in enumerate(study.participant_groups):
+        talk = utterances[(utterances["participant_group"] == group.id) & (utterances["role"] == participant)]
+        if not any(not is_backchannel(text) for text in talk["text"]):
+            fgs = ", ".join(fg.id for fg in study.focus_groups if fg.participant_group == group.id)
+            raise error(f"{study.path}, key 'participant_groups[{index}]': group '{group.id}' has no participant "
+                        f"talk to analyse (its focus groups {fgs} hold only facilitators' turns"
+                        f"{' and short replies such as Yeah or Mm' if len(talk) else ''}); check their "
+                        "'facilitators' and 'speakers' in study.yml, or remove the group.")
 
 
 def _study_level_warnings(fg, turns: pd.DataFrame, label: str, participant: str) -> list[dict]:

@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ._io import UserError, write_csv_atomic, write_text_atomic
+from ._io import UserError, read_yaml, write_csv_atomic, write_text_atomic
 from .identity import fingerprint, jaccard
 
 #: A successor must share more than this share of the combined members (Jaccard).
@@ -65,18 +64,19 @@ class Workshop:
 def load_workshop(path: Path, number: int) -> Workshop:
     """Read one workshop file; ``number`` is used when the file does not say ``workshop:``."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise WorkshopError(f"{path}{where}: this is not valid YAML; check the indentation and colons there.") from None
+    raw = read_yaml(path, WorkshopError, "workshop file")
+    if raw is None:
+        raise WorkshopError(f"{path}: the file is empty (or only comments), so it records no workshop; write the "
+                            "workshop's decisions in it (start from the template in workshop_packs/, see "
+                            "docs/workshop_files.md) or remove it from the study's 'workshops:'.")
     if not isinstance(raw, dict) or not isinstance(raw.get("decisions", []), list):
         raise WorkshopError(f"{path}: expected a mapping with a list under 'decisions:'; see docs/workshop_files.md.")
     declared = raw.get("workshop", number)
+    if isinstance(declared, str) and declared.strip().isdigit():
+        declared = int(declared)  # 'workshop: "1"' means workshop 1
     if isinstance(declared, bool) or not isinstance(declared, int) or declared < 1:
-        raise WorkshopError(f"{path}: 'workshop: {declared}' is not a workshop number; write a whole number "
-                            "such as 'workshop: 1'.")
+        raise WorkshopError(f"{path}: 'workshop:' is {declared!r}, which is not a workshop number; write a whole "
+                            "number such as 'workshop: 1'.")
     based_on = raw.get("based_on") or {}
     if isinstance(based_on, dict):
         # An unquoted all-digit fingerprint reads as a number; its digits are still the fingerprint.
