@@ -114,7 +114,9 @@ include $(OUT)/.study.mk
 endif
 endif
 
-$(OUT)/.study.mk: $(STUDY) $(COMMON)
+# Remade when a workshop file changes (it may name another snapshot) or an input it lists
+# is gone (helpers.study writes an empty rule for each, so make asks again, not "No rule").
+$(OUT)/.study.mk: $(STUDY) $(STUDY_WORKSHOPS) $(COMMON)
 	@mkdir -p $(OUT)
 	@$(PY) -m helpers.study deps $(STUDY) > $@.part && mv $@.part $@
 

@@ -307,7 +307,7 @@ def test_false_positives_on_the_bundled_study_are_documented_and_allowed():
 def test_facilitator_disclosure_blocks_the_export(tmp_path):
     """The reviewer's case: identifying details appended to an Interviewer line."""
     text = (PLANTED / "FG01_planted.txt").read_text(encoding="utf-8").splitlines()[0]
-    found, _, study = disclosures(tmp_path, fg01=text.replace("Interviewer:", "Facilitator:") + "\nMargaret: Yes.\n")
+    found, _, study = disclosures(tmp_path, fg01=text.replace("Interviewer:", "Facilitator:") + "\nMargaret: Yes, that is what I remember.\n")
     flagged = found[found["speaker"] == "Facilitator"]
     assert {"943 476 5919", "07700 900123", "LS6 2QT"} <= set(flagged["match"])
     assert any("Margaret Thompson" in m for m in flagged["match"])

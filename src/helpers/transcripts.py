@@ -232,13 +232,6 @@ class _Known:
     by_fold: dict[str, str] = field(default_factory=dict)   # casefolded label -> spelling
     variants: dict[str, str] = field(default_factory=dict)  # loose spelling -> spelling
 
-    @classmethod
-    def of(cls, declared: Iterable[str], found: Iterable[str] = ()) -> "_Known":
-        known = cls()
-        for label in (*declared, *found):  # the declared spelling wins
-            known.by_fold.setdefault(label.casefold(), label)
-        return known
-
     def spelling(self, label: str, strict: bool = False) -> str | None:
         """The known spelling of ``label`` (remembering a variant); with ``strict``, None
         for an unknown label, else the label as written."""
@@ -291,7 +284,7 @@ class _Source:
     warnings: list = field(default_factory=list)
     # The speakers of this transcript (declared in study.yml, then as the parser finds
     # them), so a label written loosely ('jude:', 'Jude:A', 'Jude：') is still a label.
-    known: "_Known" = field(default_factory=lambda: _Known())
+    known: _Known = field(default_factory=_Known)
 
     def learn(self, labels: Iterable[str]) -> None:
         for label in labels:  # labels declared in study.yml were learnt first and win
