@@ -56,7 +56,7 @@ RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 # Refuse, before anything is created, what Make cannot handle safely.
 ifneq ($(filter-out help venv clean-all lab test bench validity,$(or $(MAKECMDGOALS),help)),)
 ifneq ($(words $(OUTPUT_DIR)) $(words $(STUDY)),1 1)
-$(error STUDY=$(STUDY) OUTPUT_DIR=$(OUTPUT_DIR): Make splits paths at spaces, so neither may contain one; move or rename the folder (or make a link to it whose path has no spaces))
+$(error STUDY=$(STUDY) OUTPUT_DIR=$(OUTPUT_DIR): OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces); move or rename the folder, or make a link to it whose path has none)
 endif
 ifeq ($(STUDY_NAME),)
 $(error $(STUDY): 'name:' must be letters, digits, '.', '_' or '-' (not starting with '.'); it names the output folder)

@@ -1,5 +1,6 @@
 """study.yml: what a researcher edits, and the one-sentence errors they get."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,10 @@ def test_study_file_in_windows_1252_names_the_line(make_study):
     assert main(["deps", str(path)]) == 1
 
 
+#: The environment for a make started by a test: not the one `make test` passes down.
+MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 def test_deleted_input_does_not_break_make(make_study, tmp_path):
     """An input listed in the deps file and deleted since reruns its stage (which then
     explains), instead of make's 'No rule to make target'."""
@@ -293,7 +298,8 @@ def test_deleted_input_does_not_break_make(make_study, tmp_path):
     (tmp_path / "Makefile").write_text(f"include {deps}\nstage: $(STUDY_TRANSCRIPTS)\n\t@echo rerun\n",
                                        encoding="utf-8")
     (path.parent / "FG02.txt").unlink()
-    done = subprocess.run([shutil.which("make"), "-s", "-C", str(tmp_path), "stage"], capture_output=True, text=True)
+    done = subprocess.run([shutil.which("make"), "-s", "-C", str(tmp_path), "stage"], capture_output=True, text=True,
+                          env=MAKE_ENV)
     assert done.returncode == 0 and done.stdout == "rerun\n", done.stderr
 
 
@@ -305,6 +311,6 @@ def test_make_refuses_a_study_path_with_a_space_saying_so(tmp_path):
     folder.mkdir()
     (folder / "study.yml").write_text("name: spaced\n", encoding="utf-8")
     done = subprocess.run([shutil.which("make"), "-n", "-C", str(ROOT), "all", f"STUDY={folder / 'study.yml'}"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=MAKE_ENV)
     assert done.returncode != 0
     assert "Make splits paths at spaces" in done.stderr and "'name:'" not in done.stderr

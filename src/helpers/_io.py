@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import os
 import tempfile
@@ -103,7 +104,7 @@ def read_yaml(path: str | os.PathLike, error: type[UserError] = UserError, what:
                     "or an old Mac writes accented letters and curly quotes); save it as UTF-8 (in Notepad: "
                     "Save as, Encoding UTF-8).") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return yaml.load(text, Loader=_strict_loader())
     except _DuplicateKey as exc:
         raise error(f"{path}, line {exc.line}: '{exc.key}:' is given twice in the same block (first on line "
                     f"{exc.first}), and YAML would silently keep only the second; merge the two or delete "
@@ -121,13 +122,18 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
+@functools.cache
 def _strict_loader():
+    """PyYAML's safe loader, refusing a key given twice in one mapping (built on first
+    use, so importing this module does not import yaml)."""
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):
             seen: dict = {}
             for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *defaults' may be overridden
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 try:
                     first = seen.get(key)
@@ -139,19 +145,6 @@ def _strict_loader():
             return super().construct_mapping(node, deep=deep)
 
     return StrictLoader
-
-
-class _LazyLoader:
-    """Builds the loader class on first use, so importing this module stays cheap."""
-    cls = None
-
-    def __call__(self, stream):
-        if _LazyLoader.cls is None:
-            _LazyLoader.cls = _strict_loader()
-        return _LazyLoader.cls(stream)
-
-
-_StrictLoader = _LazyLoader()
 
 
 # --------------------------------------------------------------------------- table cells
