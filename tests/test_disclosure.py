@@ -12,7 +12,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from helpers.disclosure import (exports_allowed, find_disclosures, mask_identifying, masking_notice,
+from helpers.disclosure import (exports_allowed, find_disclosures, mask_identifying, masking_notice, run_summary,
                                 nhs_number_valid)
 from helpers.study import load_study
 from helpers.transcripts import read_study_turns
@@ -450,3 +450,21 @@ def test_the_stress_file_figures_hold_as_documented():
     assert figures["personal name"][2] == ["Grace (line 34)"]     # "Will and Grace"
     planted = pd.read_csv(STRESS / "planted.csv")
     assert {"Llewellyn", "O'Neill", "Wójcik", "Chaudhry"} <= set(planted["text"])   # surnames alone are planted
+
+
+def test_the_runs_last_line_says_what_was_masked_and_whether_the_export_was_withheld(tmp_path):
+    found, _, study = disclosures(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    found.to_csv(out / "disclosures.csv", index=False)
+    (out / "export_status.txt").write_text("No export written: …\n", encoding="utf-8")
+    line = run_summary(out)
+    n = int((found["status"] == "unresolved").sum())
+    assert line.startswith(f"⚠ {n} possible identifying detail(s) in {out / 'disclosures.csv'} are unresolved: "
+                           "masked as ")
+    assert "[NHS number]" in line and "[name]" in line and "the QDA export is withheld" in line
+    assert "\n" not in line
+    (out / "export_status.txt").write_text("Exported planted.qdpx …\n", encoding="utf-8")
+    assert "the QDA export was written unmasked" in run_summary(out)
+    found.assign(status="allowed").to_csv(out / "disclosures.csv", index=False)
+    assert run_summary(out) == ""

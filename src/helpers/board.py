@@ -178,7 +178,7 @@ def board_html(data: dict, map_svg: str, notice: str = "") -> str:
         f'<header><h1>Workshop {n}: sorting the themes together</h1>'
         f'<p class="sub">{_e(data["study"]["title"])} · state after the last recorded workshop · works offline</p>'
         f'<div class="legend">{legend}</div>'
-        + (f'<p class="disclosure-warning" role="alert">{_e(notice)}</p>' if notice else "") + '</header>\n'
+        + (f'<p class="flag" role="alert">⚠ {_e(notice)}</p>' if notice else "") + '</header>\n'
         '<form id="meta" class="meta" onsubmit="return false">'
         '<label>Title <input id="w-title" size="40"></label>'
         '<label>Date <input id="w-date" type="date"></label>'

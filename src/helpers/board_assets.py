@@ -295,7 +295,6 @@ h2{font-size:1.25rem;margin:1rem 0 .4rem;border-bottom:2px solid var(--line)}
 h3{font-size:1.05rem;margin:.2rem 0}
 .sub{color:var(--mid);margin:0 0 .3rem}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin:.2rem 0}
-.disclosure-warning{background:#fff0f0;border:2px solid #a00;color:#600;font-weight:bold;padding:.4rem .6rem;border-radius:4px;margin:.3rem 0}
 .chip i{display:inline-block;width:1rem;height:1rem;border-radius:50%;margin-right:.3rem;vertical-align:-.15rem}
 .meta{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.4rem 0}
 #attendees{display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:center}

@@ -579,6 +579,9 @@ h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16
 .copy { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; background: #f6f6f6; padding: 2pt 4pt;
         margin-top: 4pt; white-space: pre-wrap; word-break: break-all; }
 .note { background: #f3f3f3; padding: 6pt; border-radius: 4px; font-size: 9.5pt; }
+"""
+# Only a pack that carries a warning has this rule (a reviewed study's packs stay as they were).
+_WARNING_CSS = """
 .warning { background: #fff0f0; border: 2px solid #a00; color: #600; padding: 6pt; border-radius: 4px;
            font-weight: bold; margin-bottom: 8pt; }
 """
@@ -624,7 +627,7 @@ def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], st
     ``notice``: a warning printed above everything (unreviewed identifying details)."""
     totals = {g: sum(1 for s, t in state.segment_theme.items() if state.group_of.get(t) == g) for g in group_labels}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_PACK_CSS}</style></head><body>",
+             f"<style>{_PACK_CSS}{_WARNING_CSS if notice else ''}</style></head><body>",
              f"<h1>{html.escape(title)}</h1><div class='meta'>{html.escape(subtitle)}</div>",
              f"<div class='warning' role='alert'>{html.escape(notice)}</div>" if notice else "",
              "<div class='note'>Each row shows themes from different participant groups that may belong together. "

@@ -135,8 +135,8 @@ _STREET_SUFFIXES = ("Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Crescent|Way|
 _STREET = re.compile(rf"\b(\d{{1,4}}[a-z]?,?\s+((?:[A-Za-z][a-z'’-]+\s+){{1,3}})(?:{_STREET_SUFFIXES}))\b",
                      re.IGNORECASE)
 # Welsh and Gaelic street names put the street word first: "42 Heol y Llan", "3 Ffordd Las".
-_STREET_FIRST = re.compile(r"\b(\d{1,4}[a-z]?,?\s+(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Sràid)(?:\s+[^\W\d_][\w'’-]*){1,3})",
-                           re.IGNORECASE)
+_STREET_FIRST = re.compile(
+    r"\b(\d{1,4}[a-z]?,?\s+(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Sràid)(?:\s+[^\W\d_][\w'’-]*){1,3})", re.IGNORECASE)
 _PLACE = re.compile(r"\b((?:[A-Z][a-z]+\s){1,3}(?:Ward|ward|Unit|Hospital|Infirmary|Centre|Clinic))\b")
 # Two or three capitalised words in a row (name particles may sit between them): a
 # candidate full name once everyday words are trimmed from either end ("So Adaeze Okonkwo
@@ -304,7 +304,8 @@ def _looks_like_surname(word: str) -> bool:
 
 
 #: English words written with accents; not surnames.
-_ACCENTED_WORDS = frozenset("cafe naive fiance fiancee role resume deja cliche facade creme soiree protege decor".split())
+_ACCENTED_WORDS = frozenset(
+    "cafe naive fiance fiancee role resume deja cliche facade creme soiree protege decor".split())
 
 
 def _lower_case_name(match: re.Match, pseudonyms: set[str]) -> str | None:
