@@ -106,6 +106,8 @@ _NAME_WORD = rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}]
 NAME_PARTICLES = frozenset("ó ní nic mac mhic uí ua ap ab de da di du del della der den van von le la bin binti ibn "
                            "al el".split())
 _PARTICLE = "(?:" + "|".join(sorted(NAME_PARTICLES, key=len, reverse=True)) + ")"
+# Between capitalised names: the Irish particles with their capital, the others in lower
+# case ("Mac" is part of the name itself: "MacLeod", "Mac Giolla").
 _PARTICLE_CS = "(?:Ó|Ní|Nic|Mhic|Uí|Ua|ap|ab|de|da|di|du|del|della|der|den|van|von|le|la|bin|binti|ibn|al|el)"
 _TITLES = "Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Sister|Nurse|Professor|Prof"
 _TITLE_NAME = re.compile(
