@@ -135,12 +135,12 @@ $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/0
 	$(RUN)
 
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
-		$(H)/themes.py $(H)/embeddings.py $(H)/_workers.py $(H)/disclosure.py $(COMMON)
+		$(H)/themes.py $(H)/embeddings.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
 		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py $(H)/board_assets.py \
-		$(H)/balance.py $(H)/identity.py $(H)/disclosure.py $(wildcard $(H)/maps/*.py) $(COMMON)
+		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
@@ -149,8 +149,12 @@ $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
-		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(H)/disclosure.py $(COMMON)
+		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
+
+# The stages that mask unreviewed identifying details in what people see
+# (helpers.disclosure.mask_identifying) rerun when the masking changes.
+$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: $(H)/disclosure.py
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
