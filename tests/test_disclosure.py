@@ -344,7 +344,8 @@ def test_patterns(tmp_path, text, kind, expected):
 ])
 def test_names_with_accents_hyphens_and_in_lower_case_are_found_whole(tmp_path, text, expected):
     for role in ("Facilitator", "Margaret"):
-        found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\n{role}: {text}\n")
+        found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\n{role}: {text}\n"
+                                                  "Margaret: The waiting room is what I remember.\n")
         names = matches(found, "personal name")
         assert expected in names, (role, names)
         assert not any(n != expected and expected.startswith(n) and len(n) < 6 for n in names)  # not "Dr Si"
@@ -391,7 +392,7 @@ def test_masking_replaces_each_unresolved_detail_with_its_kind(tmp_path):
 
 def test_masking_finds_the_detail_in_other_spellings_and_its_identifying_parts(tmp_path):
     found, _, _ = disclosures(tmp_path, fg01="Facilitator: Dr Siân Llewellyn, 943 476 5919, 14 Acacia Road, LS6 2QT.\n"
-                                              "Margaret: Yes.\n")
+                                              "Margaret: Yes, that is what I remember.\n")
     shown = pd.DataFrame({"keywords": ["llewellyn; siân; scan", "acacia; ls6"],
                           "quote": ["SIÂN  LLEWELLYN rang about 943-476-5919", "9434765919 and ls6 2qt"],
                           "n": [1, 2]})
