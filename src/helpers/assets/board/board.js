@@ -32,6 +32,16 @@
     if (extra) { s.appendChild(document.createTextNode(' ')); s.appendChild(extra); }
   }
   function clone(x) { return JSON.parse(JSON.stringify(x)); }
+  // Focus a card or pile and bring its top into view (below the sticky toolbar), even when
+  // it is taller than the window.
+  function show(node) {
+    node.focus({preventScroll: true});
+    var toolbar = document.querySelector('.toolbar'), bar = toolbar ? toolbar.offsetHeight : 0;
+    var box = node.getBoundingClientRect();
+    if (box.top < bar || box.bottom > window.innerHeight) {
+      node.scrollIntoView({block: box.height > window.innerHeight - bar ? 'start' : 'nearest'});
+    }
+  }
 
   // ---------------------------------------------------------------- the state: base + decisions replayed
   function DecisionError(index, message) { this.message = 'decision ' + index + ': ' + message; }
@@ -295,7 +305,7 @@
     if (!$('dialog').open) {
       var target = focusNext || focusId;
       focusNext = null;
-      if (target) { var again = document.querySelector('[data-id="' + CSS.escape(target) + '"]'); if (again) { again.focus(); } }
+      if (target) { var again = document.querySelector('[data-id="' + CSS.escape(target) + '"]'); if (again) { show(again); } }
     }
   }
   function commit(next, message) {
@@ -431,7 +441,7 @@
       }
     }
     opener = null;
-    if (target) { target.focus(); }
+    if (target) { show(target); }
   }
   function neighbour(id) {   // the card or pile beside one about to leave the board
     var node = document.querySelector('[data-id="' + CSS.escape(id) + '"]'), near = null;
@@ -650,7 +660,7 @@
     document.querySelector('.skip').addEventListener('click', function (e) {
       var first = ['#cards', '#proposals', '#piles'].map(function (c) { return document.querySelector(c + ' [data-id]'); })
         .filter(Boolean)[0];
-      if (first) { e.preventDefault(); first.focus(); first.scrollIntoView({block: 'center'}); }
+      if (first) { e.preventDefault(); show(first); }
     });
     $('undo').addEventListener('click', function () {
       if (!history.length) { say('Nothing to undo.'); return; }
@@ -670,7 +680,7 @@
       if (arrow && e.target.matches && e.target.matches('[data-id][tabindex="0"]')) {
         var all = Array.prototype.slice.call(document.querySelectorAll('[data-id][tabindex="0"]'));
         var to = all[all.indexOf(e.target) + arrow];
-        if (to) { to.focus(); to.scrollIntoView({block: 'nearest'}); }
+        if (to) { show(to); }
         e.preventDefault();
         return;
       }
