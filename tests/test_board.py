@@ -723,7 +723,12 @@ def test_board_refuses_a_self_merge_and_saves_an_empty_workshop_only_when_confir
         assert page.inner_text("#status") == ('workshop_2.yml: decision 1: merges I01 into itself; name at least one '
                                               'other theme under "themes:".')
         assert page.evaluate("WorkshopBoard.decisions()") == []
-        # dragging a pile onto its own "Add selected" is the same nonsense
+        # as in notebook 05, an id dropped earlier is not reused
+        page.evaluate("""() => WorkshopBoard.load('workshop: 2\\ndecisions:\\n  - {action: drop, theme: I02, rationale: gone}\\n'
+                                                  + '  - {action: merge, themes: [I01], into: I02}\\n', 'workshop_2.yml')""")
+        assert "decision 2: merges into I02, which was dropped or merged into another theme earlier" in \
+            page.inner_text("#status")
+        # selecting a pile and pressing its own "Add selected" is the same nonsense
         page.locator('.pile[data-id="I01"] button[data-act=select]').click()
         page.locator('.pile[data-id="I01"] button[data-act=add]').click()
         assert "cannot be merged into itself" in page.inner_text("#status")

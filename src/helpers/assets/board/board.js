@@ -78,6 +78,9 @@
         if (!(d.themes || []).some(function (t) { return t !== into; })) {
           throw new DecisionError(i, 'merges ' + into + ' into itself; name at least one other theme under "themes:"');
         }
+        if (s.taken[into] && !s.piles[into]) {     // as notebook 05: a dropped or merged-away id stays retired
+          throw new DecisionError(i, 'merges into ' + into + ', which was dropped or merged into another theme earlier; use another id');
+        }
         s.taken[into] = true;
         var target = s.piles[into];
         if (!target) {
