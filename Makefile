@@ -141,7 +141,8 @@ $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_em
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
-		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py $(H)/board_assets.py \
+		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py \
+		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
 		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)
 

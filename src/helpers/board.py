@@ -10,24 +10,28 @@ balance across participant groups live, and downloads ``workshop_N.yml`` in the 
 Everything the browser needs is computed here from plain tables and embedded as JSON:
 per-theme segment counts by participant group and by speaker, per-group totals, and
 fingerprints. The browser adds counts and applies :mod:`helpers.balance`'s formula
-(ported as ``board_assets.BALANCE_JS``), so a pile's balance on the board is the number
+(ported as ``assets/board/balance.js``), so a pile's balance on the board is the number
 notebook 05 will compute. Cards take their colours, sizes and labels from the thematic
 map's layout (:func:`helpers.maps.thematic_map_layout`), which the board also draws.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from ._io import UserError, cell_flag, write_text_atomic
 from ._io import cell_list as _split
 from ._io import cell_text as _text
-from ._io import html_text as _e
-from .board_assets import BALANCE_JS, YAML_JS
 from .identity import fingerprint
+from .pipeline import repo_root
 from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg
 from .study import Study, group_palette
 from .workshop_files import load_workshops
@@ -37,6 +41,7 @@ ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic resp
 RELATIONS = ("part of", "leads to", "in tension with")
 #: Quotes shown on a card: the issue asks for 3-5; group_themes.csv carries up to five.
 MAX_QUOTES = 5
+_INTEGRATED = re.compile(r"I\d{2,}")
 
 
 class BoardError(UserError):
@@ -150,8 +155,19 @@ def board_data(study: Study, group_themes: pd.DataFrame, assignments: pd.DataFra
         "attributes": list(ATTRIBUTES), "relations": list(RELATIONS),
         "cards": cards, "agreed": sorted(agreed), "proposed": sorted(proposed), "unplaced": sorted(unplaced),
         "dropped": dropped,
+        # every integrated id used so far, retired ones too: a merge without 'into' takes
+        # the lowest free number, as notebook 05 does (Integration.next_id)
+        "taken": sorted(set(agreed) | {t for col in ("inputs", "outputs") for t in _audit_ids(audit, col)}),
         "illustrative": bool(study.synthetic),
+        "files": workshop_file_places(study, number),
     }
+
+
+def _audit_ids(audit: pd.DataFrame | None, column: str) -> list[str]:
+    """The integrated theme ids in one column of workshop_audit.csv."""
+    if audit is None or audit.empty or column not in audit.columns:
+        return []
+    return [t for cell in audit[column] for t in _split(cell) if _INTEGRATED.fullmatch(t)]
 
 
 def _split_audit(audit: pd.DataFrame | None, action: str) -> list[str]:
@@ -161,60 +177,50 @@ def _split_audit(audit: pd.DataFrame | None, action: str) -> list[str]:
     return [t for a, inputs in zip(audit["action"], audit["inputs"]) if _text(a) == action for t in _split(inputs)]
 
 
-def board_html(data: dict, map_svg: str, banner: str = "") -> str:
-    """The page: header form, piles, proposals, unplaced cards, the map, decisions so far;
-    ``banner`` is a warning shown under the title."""
-    from .board_assets import BOARD_CSS, BOARD_JS
-    from .maps._common import _json_script
+def workshop_file_places(study: Study, number: int) -> dict[str, str]:
+    """Where the downloaded file and its snapshot go, in the study's own terms: the folder
+    its workshop files live in (the folder of the last one listed, else ``workshops/``
+    beside study.yml, so ``data/private/workshops/`` for a study in ``data/private/``), the
+    study file to list it in and the entry to write there."""
+    folder = study.workshops[-1].parent if study.workshops else study.root / "workshops"
+    root = repo_root()
 
-    n = data["workshop"]
-    title = f"Workshop board: workshop {n} — {data['study']['title']}"
-    legend = "".join(f'<span class="chip"><i style="background:{_e(g["colour"])}"></i>{_e(g["label"])}</span>'
-                     for g in data["groups"])
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{_e(title)}</title>\n<style>{BOARD_CSS}</style>\n</head>\n<body>\n"
-        f'<header><h1>Workshop {n}: sorting the themes together</h1>'
-        f'<p class="sub">{_e(data["study"]["title"])} · state after the last recorded workshop · works offline</p>'
-        f'<div class="legend">{legend}</div>'
-        + (f'<p class="flag" role="alert">⚠ {_e(banner)}</p>' if banner else "") + '</header>\n'
-        '<form id="meta" class="meta" onsubmit="return false">'
-        '<label>Title <input id="w-title" size="40"></label>'
-        '<label>Date <input id="w-date" type="date"></label>'
-        '<span id="attendees"></span></form>\n'
-        '<nav class="toolbar" aria-label="Board actions">'
-        '<button id="merge-selected" type="button">Merge selected (M)</button>'
-        '<button id="download" type="button">Download decisions</button>'
-        '<label class="button" for="load-file">Load a decision file…</label>'
-        '<input id="load-file" type="file" accept=".yml,.yaml,text/yaml" class="visually-hidden">'
-        '<button id="undo" type="button">Undo</button>'
-        '<button id="print" type="button" onclick="window.print()">Print</button></nav>\n'
-        '<p id="status" role="status" aria-live="polite"></p>\n'
-        '<details class="help"><summary>How to use the board (mouse or keyboard)</summary><ul>'
-        '<li>Drag a card onto another card to start a pile, or onto a pile to add it. With the keyboard: '
-        'Tab to a card, press <kbd>Space</kbd> to select it, select more, then press <kbd>M</kbd> (or '
-        '“Merge selected”) and name the pile; press <kbd>A</kbd> to add the selected cards to a pile.</li>'
-        '<li>Each pile shows how much of each participant group’s talk it holds, its balance (1 = every group '
-        'equally, 0 = one group only) and flags, as notebook 05 computes them.</li>'
-        '<li>Dropping needs a reason. “Download decisions” saves <code>workshop_N.yml</code>; put it in '
-        '<code>data/workshops/</code>, list it in <code>study.yml</code> and rerun; “Load” continues from a '
-        'saved file.</li></ul></details>\n'
-        '<main>'
-        '<section aria-labelledby="h-piles"><h2 id="h-piles">Piles: integrated themes</h2><div id="piles" '
-        'class="piles"></div></section>'
-        '<section aria-labelledby="h-cards"><h2 id="h-cards">Group themes not yet placed</h2>'
-        '<div id="cards" class="cards"></div></section>'
-        '<section aria-labelledby="h-proposals"><h2 id="h-proposals">Suggested piles (from the similarity step, '
-        'not agreed)</h2><div id="proposals" class="piles"></div></section>'
-        '<section aria-labelledby="h-decisions"><h2 id="h-decisions">Decisions so far</h2>'
-        '<ol id="decisions"></ol></section>'
-        '<section aria-labelledby="h-map" class="map"><h2 id="h-map">The thematic map after the last workshop</h2>'
-        f'<div class="chart">{map_svg}</div></section>'
-        '</main>\n<dialog id="dialog"><form method="dialog" id="dialog-form"></form></dialog>\n'
-        f'{_json_script("board-data", data)}\n'
-        f"<script>{BALANCE_JS}{YAML_JS}{BOARD_JS}</script>\n</body>\n</html>\n"
-    )
+    def shown(path: Path) -> str:
+        path = Path(os.path.abspath(path))
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+    name = f"workshop_{number}"
+    return {"yaml": f"{name}.yml", "snapshot": f"{name}.snapshot.csv", "snapshot_from": "workshop_packs/",
+            "folder": shown(folder).rstrip("/") + "/", "study": shown(study.path),
+            "entry": Path(os.path.relpath(os.path.abspath(folder / f"{name}.yml"),
+                                          os.path.abspath(study.root))).as_posix()}
+
+
+def _asset(*parts: str) -> str:
+    return resources.files("helpers").joinpath(*parts).read_text(encoding="utf-8")
+
+
+def board_scripts() -> str:
+    """The page's JavaScript: js-yaml (vendored, MIT), the balance formula, the workshop
+    file reader and writer, and the board itself, in that order."""
+    js_yaml = _asset("assets", "vendor", "js-yaml", "js-yaml.umd.min.js")
+    js_yaml = re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", js_yaml)   # the map is not shipped
+    parts = [js_yaml, *(_asset("assets", "board", name) for name in ("balance.js", "workshop_yaml.js", "board.js"))]
+    script = "\n".join(parts)
+    if re.search(r"</script|<!--", script, re.I):   # would end the inline <script> early
+        raise BoardError("a board script contains '</script' or '<!--'; it cannot be inlined into the page.")
+    return script
+
+
+def board_html(data: dict, map_svg: str, banner: str = "") -> str:
+    """The page (templates/board.html.j2, autoescaped): header form, piles, proposals,
+    unplaced cards, the map, decisions so far. ``map_svg`` is markup the map helper built
+    (it escapes its own text); ``banner`` is a warning shown above everything."""
+    env = Environment(loader=PackageLoader("helpers", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      keep_trailing_newline=True)
+    return env.get_template("board.html.j2").render(
+        data=data, files=data["files"], banner=banner, map_svg=Markup(map_svg), css=Markup(_asset("assets", "board", "board.css")),
+        scripts=Markup(board_scripts()))
 
 
 def write_board(path: str | Path, study: Study, group_themes: pd.DataFrame, assignments: pd.DataFrame,

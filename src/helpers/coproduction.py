@@ -269,6 +269,9 @@ def merge(state: Integration, d: Decision) -> None:
     target = str(d.fields.get("into") or "")
     if target and not _INTEGRATED_ID.match(target):
         raise d.error(f"'into: {target}' is not an integrated theme id", "use I01, I02, …")
+    if target and all(t == target for t in themes):
+        raise d.error(f"merges '{target}' into itself", "name at least one other theme under 'themes:', or remove "
+                      "the decision")
     sources, absorbed = [], []
     for t in themes:
         if _INTEGRATED_ID.match(t):

@@ -1,353 +1,5 @@
-"""The workshop board's stylesheet and scripts, inlined into ``workshop_board.html`` by
-:mod:`helpers.board` (kept as strings so the board works from any install, with no
-package-data files to lose).
-
-``BALANCE_JS`` is the browser's copy of :mod:`helpers.balance`; ``tests/test_board.py``
-runs it beside the Python on the same inputs. ``YAML_JS`` writes and reads the subset of
-YAML that ``docs/workshop_files.md`` uses.
-"""
-
-BALANCE_JS = r"""
-// The same definitions as helpers/balance.py (group_shares, balance_index,
-// dominance_threshold, balance_flags); tests/test_board.py checks they agree.
-var Balance = (function () {
-  function groupShares(counts, totals, groupIds) {
-    var out = {};
-    groupIds.forEach(function (g) { out[g] = totals[g] ? (counts[g] || 0) / totals[g] : 0; });
-    return out;
-  }
-  function balanceIndex(shares) {
-    var values = Object.keys(shares).map(function (g) { return shares[g]; });
-    var sum = values.reduce(function (a, b) { return a + b; }, 0);
-    if (values.length < 2 || sum === 0) { return 0; }
-    var h = 0;
-    values.forEach(function (v) { var p = v / sum; if (p > 0) { h -= p * Math.log(p); } });
-    return Math.abs(h / Math.log(values.length));
-  }
-  function dominanceThreshold(nGroups) { return nGroups ? (1 + 1 / nGroups) / 2 : 1; }
-  function balanceFlags(shares, speakerTopShare) {
-    var groups = Object.keys(shares), flags = [];
-    groups.forEach(function (g) { if (shares[g] === 0) { flags.push('missing voice: ' + g); } });
-    var total = groups.reduce(function (a, g) { return a + shares[g]; }, 0);
-    if (total) {
-      groups.forEach(function (g) {
-        if (shares[g] / total > dominanceThreshold(groups.length) && groups.length > 1) { flags.push('dominated by ' + g); }
-      });
-    }
-    if (speakerTopShare > 0.5) { flags.push('rests on one speaker'); }
-    return flags;
-  }
-  return {groupShares: groupShares, balanceIndex: balanceIndex, dominanceThreshold: dominanceThreshold,
-          balanceFlags: balanceFlags};
-})();
-"""
-
-YAML_JS = r"""
-// Write and read workshop files: the block-and-flow YAML subset of docs/workshop_files.md
-// (mappings, lists, flow [a, b] and {a: 1}, plain, quoted and folded > / literal | text).
-var WorkshopYaml = (function () {
-  var SPECIAL = /^(y|yes|n|no|true|false|on|off|null|~)$/i;
-  function scalar(v) {            // ids and numbers bare, free text always quoted
-    if (typeof v === 'number' || typeof v === 'boolean') { return String(v); }
-    v = String(v);
-    return (/^[A-Za-z][A-Za-z0-9_.:\-]*$/.test(v) && !SPECIAL.test(v) && !/:$/.test(v)) ? v : JSON.stringify(v);
-  }
-  function text(v) { return JSON.stringify(String(v)); }
-  function flowList(items, fmt) { return '[' + items.map(fmt || scalar).join(', ') + ']'; }
-  function dump(file, decisionKeys) {
-    var out = [];
-    out.push('# Written by the workshop board (workshop_board.html); see docs/workshop_files.md.');
-    out.push('workshop: ' + file.workshop);
-    out.push('title: ' + text(file.title));
-    out.push('date: ' + file.date);
-    out.push('attendees: {' + Object.keys(file.attendees).map(function (g) {
-      return scalar(g) + ': ' + Number(file.attendees[g] || 0); }).join(', ') + '}');
-    out.push('illustrative: ' + (file.illustrative ? 'true' : 'false'));
-    var based = Object.keys(file.based_on);
-    // The members of the pinned themes: notebook 05 writes this file beside the packs.
-    if (based.length) { out.push('snapshot: workshop_' + file.workshop + '.snapshot.csv'); }
-    out.push('based_on:' + (based.length ? '' : ' {}'));
-    based.forEach(function (t) { out.push('  ' + scalar(t) + ': ' + text(file.based_on[t])); });
-    out.push('decisions:' + (file.decisions.length ? '' : ' []'));
-    file.decisions.forEach(function (d) {
-      var first = true;
-      decisionKeys(d).forEach(function (k) {
-        var v = d[k], line;
-        if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length && k !== 'behaviours')) { return; }
-        if (k === 'parts') {
-          line = k + ':';
-          out.push((first ? '  - ' : '    ') + line);
-          Object.keys(v).forEach(function (label) { out.push('      ' + text(label) + ': ' + flowList(v[label])); });
-          first = false;
-          return;
-        }
-        if (Array.isArray(v)) {
-          line = k + ': ' + flowList(v, (k === 'themes') ? scalar : text);
-        } else if (k === 'action' || k === 'theme' || k === 'into' || k === 'source' || k === 'target') {
-          line = k + ': ' + scalar(v);
-        } else {
-          line = k + ': ' + text(v);
-        }
-        out.push((first ? '  - ' : '    ') + line);
-        first = false;
-      });
-    });
-    if (file.definition) { out.push('definition: ' + text(file.definition)); }
-    return out.join('\n') + '\n';
-  }
-
-  // ---- reading
-  function YamlError(line, message) { this.line = line; this.message = 'line ' + line + ': ' + message; }
-  function stripComment(s) {
-    var quote = null;
-    for (var i = 0; i < s.length; i++) {
-      var c = s[i];
-      if (quote) {
-        if (c === '\\' && quote === '"') { i++; } else if (c === quote) { quote = null; }
-      } else if (c === '"' || c === "'") {
-        if (i === 0 || /[\s\[{,:]/.test(s[i - 1])) { quote = c; }
-      } else if (c === '#' && (i === 0 || /\s/.test(s[i - 1]))) { return s.slice(0, i); }
-    }
-    return s;
-  }
-  function plain(s) {
-    s = s.trim();
-    if (s === '' || s === '~' || s === 'null') { return null; }
-    if (/^(true|yes|on)$/i.test(s)) { return true; }
-    if (/^(false|no|off)$/i.test(s)) { return false; }
-    if (/^[-+]?\d+$/.test(s)) { return parseInt(s, 10); }
-    if (/^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) { return parseFloat(s); }
-    return s;
-  }
-  function unquote(s, line) {
-    if (s[0] === '"') {
-      try { return JSON.parse(s.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\\//g, '/')
-                               .replace(/\t/g, '\\t')); }
-      catch (e) { throw new YamlError(line, 'cannot read the quoted text ' + s); }
-    }
-    return s.slice(1, -1).replace(/''/g, "'");
-  }
-  // flow: [a, b], {a: 1}, scalars; returns [value, next index]
-  function flow(s, i, line) {
-    function ws() { while (i < s.length && /\s/.test(s[i])) { i++; } }
-    function quoted() {
-      var q = s[i], j = i + 1;
-      while (j < s.length) {
-        if (q === '"' && s[j] === '\\') { j += 2; continue; }
-        if (s[j] === q) { if (q === "'" && s[j + 1] === "'") { j += 2; continue; } break; }
-        j++;
-      }
-      if (j >= s.length) { throw new YamlError(line, 'a quote is not closed'); }
-      var v = unquote(s.slice(i, j + 1), line); i = j + 1; return v;
-    }
-    function item(inMap) {
-      ws();
-      if (s[i] === '[') { return list(); }
-      if (s[i] === '{') { return map(); }
-      if (s[i] === '"' || s[i] === "'") { return quoted(); }
-      var j = i;
-      while (j < s.length && !/[,\]}]/.test(s[j]) && !(inMap && s[j] === ':' && /[\s,\]}]/.test(s[j + 1] || ' '))) { j++; }
-      var v = plain(s.slice(i, j)); i = j; return v;
-    }
-    function list() {
-      var out = []; i++; ws();
-      if (s[i] === ']') { i++; return out; }
-      for (;;) {
-        out.push(item(false)); ws();
-        if (s[i] === ',') { i++; ws(); if (s[i] === ']') { i++; return out; } continue; }
-        if (s[i] === ']') { i++; return out; }
-        throw new YamlError(line, 'expected "," or "]" in a [list]');
-      }
-    }
-    function map() {
-      var out = {}; i++; ws();
-      if (s[i] === '}') { i++; return out; }
-      for (;;) {
-        var k = item(true); ws();
-        if (s[i] !== ':') { throw new YamlError(line, 'expected "key: value" inside {…}'); }
-        i++;
-        out[String(k)] = item(true); ws();
-        if (s[i] === ',') { i++; continue; }
-        if (s[i] === '}') { i++; return out; }
-        throw new YamlError(line, 'expected "," or "}" in a {mapping}');
-      }
-    }
-    return [item(false), i];
-  }
-  function load(source) {
-    var raw = source.replace(/\r\n?/g, '\n').split('\n');
-    var lines = [];
-    raw.forEach(function (r, k) {
-      var body = stripComment(r);
-      if (/^\s*(---|\.\.\.)\s*$/.test(body)) { return; }
-      if (body.trim() === '') { lines.push({n: k + 1, blank: true, raw: r}); return; }
-      if (/^\t/.test(body)) { throw new YamlError(k + 1, 'indent with spaces, not tabs'); }
-      lines.push({n: k + 1, indent: body.match(/^ */)[0].length, text: body.trim(), raw: r});
-    });
-    var pos = 0;
-    function peek() { while (pos < lines.length && lines[pos].blank) { pos++; } return lines[pos]; }
-    function blockScalar(style, parentIndent) {
-      var chunks = [], indent = null;
-      while (pos < lines.length) {
-        var l = lines[pos];
-        if (!l.blank) {
-          var ind = l.raw.match(/^ */)[0].length;
-          if (ind <= parentIndent) { break; }
-          if (indent === null) { indent = ind; }
-          chunks.push(l.raw.slice(indent));
-        } else { chunks.push(''); }
-        pos++;
-      }
-      while (chunks.length && chunks[chunks.length - 1] === '') { chunks.pop(); }
-      var body = style[0] === '|' ? chunks.join('\n')
-        : chunks.reduce(function (acc, c) { return acc === null ? c : (c === '' ? acc + '\n' : acc + (/\n$/.test(acc) ? '' : ' ') + c); }, null) || '';
-      return style.indexOf('-') >= 0 ? body : body + '\n';
-    }
-    function value(rest, l, indent) {
-      rest = rest.trim();
-      if (rest === '') {
-        var next = peek();
-        if (next && (next.indent > indent || (next.indent === indent && /^- |^-$/.test(next.text)))) { return block(next.indent); }
-        return null;
-      }
-      if (/^[>|][-+]?$/.test(rest)) { return blockScalar(rest, indent); }
-      if (rest[0] === '[' || rest[0] === '{') {
-        var r = flow(rest, 0, l.n);
-        if (rest.slice(r[1]).trim()) { throw new YamlError(l.n, 'unexpected text after the closing bracket'); }
-        return r[0];
-      }
-      if (rest[0] === '"' || rest[0] === "'") {
-        var q = rest;     // a quoted text may run over several lines
-        while (!closed(q) && pos < lines.length) { q += ' ' + (lines[pos].blank ? '\n' : lines[pos].raw.trim()); pos++; }
-        return flow(q, 0, l.n)[0];
-      }
-      var more = rest;    // a plain text may continue on more-indented lines
-      for (var nx = peek(); nx && nx.indent > indent; nx = peek()) {
-        more += ' ' + nx.text; pos++;
-      }
-      return plain(more);
-    }
-    function closed(q) {
-      var quote = q[0];
-      for (var i = 1; i < q.length; i++) {
-        if (quote === '"' && q[i] === '\\') { i++; continue; }
-        if (q[i] === quote) { if (quote === "'" && q[i + 1] === "'") { i++; continue; } return true; }
-      }
-      return false;
-    }
-    function splitKey(text, n) {
-      var m;
-      if (text[0] === '"' || text[0] === "'") {
-        var r = flow(text, 0, n), rest = text.slice(r[1]);
-        m = /^\s*:(\s|$)/.exec(rest);
-        if (!m) { throw new YamlError(n, 'expected "key: value"'); }
-        return [String(r[0]), rest.slice(m[0].length)];
-      }
-      m = /^([^:]*?(?::[^\s:][^:]*?)*):(\s+|$)/.exec(text);
-      if (!m) { throw new YamlError(n, 'expected "key: value" but found "' + text + '"'); }
-      return [m[1].trim(), text.slice(m[0].length)];
-    }
-    function block(indent) {
-      var first = peek();
-      if (/^-( |$)/.test(first.text)) {
-        var list = [];
-        for (var l = peek(); l && l.indent === indent && /^-( |$)/.test(l.text); l = peek()) {
-          var rest = l.text.slice(1).trim();
-          var inner = indent + (l.text.length - l.text.slice(1).trimStart().length);
-          if (rest === '') { pos++; list.push(value('', l, indent)); continue; }
-          if (/^[^\s"'\[{][^:]*:(\s|$)/.test(rest) || /^["'][^"']*["']\s*:(\s|$)/.test(rest)) {
-            lines[pos] = {n: l.n, indent: inner, text: rest, raw: new Array(inner + 1).join(' ') + rest};
-            list.push(mapping(inner));
-          } else { pos++; list.push(value(rest, l, indent)); }
-        }
-        return list;
-      }
-      return mapping(indent);
-    }
-    function mapping(indent) {
-      var out = {};
-      for (var l = peek(); l && l.indent === indent && !/^-( |$)/.test(l.text); l = peek()) {
-        var kv = splitKey(l.text, l.n);
-        pos++;
-        out[kv[0]] = value(kv[1], l, indent);
-      }
-      var after = peek();
-      if (after && after.indent > indent) { throw new YamlError(after.n, 'this line is indented more than the lines above it'); }
-      return out;
-    }
-    if (!peek()) { return null; }
-    var doc = block(peek().indent);
-    if (peek()) { throw new YamlError(peek().n, 'this line does not fit the indentation of the lines above it'); }
-    return doc;
-  }
-  return {dump: dump, load: load, scalar: scalar};
-})();
-"""
-
-BOARD_CSS = r"""
-:root{--ink:#1a1a1a;--mid:#4a4a4a;--line:#c9c9c9;--bg:#fff;--accent:#1f4e8c;--warn:#8B1A1A}
-*{box-sizing:border-box}
-html{font-size:20px}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);background:var(--bg);line-height:1.4}
-header,.meta,.toolbar,#status,.help,main{padding:0 1rem}
-h1{font-size:1.6rem;margin:.6rem 0 .1rem}
-h2{font-size:1.25rem;margin:1rem 0 .4rem;border-bottom:2px solid var(--line)}
-h3{font-size:1.05rem;margin:.2rem 0}
-.sub{color:var(--mid);margin:0 0 .3rem}
-.legend{display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin:.2rem 0}
-.chip i{display:inline-block;width:1rem;height:1rem;border-radius:50%;margin-right:.3rem;vertical-align:-.15rem}
-.meta{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.4rem 0}
-#attendees{display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:center}
-.meta input,.meta textarea{font:inherit;padding:.15rem .3rem}
-.meta input[type=number]{width:3.5rem}
-.toolbar{display:flex;flex-wrap:wrap;gap:.5rem;margin:.4rem 0;position:sticky;top:0;background:#fff;z-index:2;padding-top:.3rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
-button,.button{font:inherit;font-size:.9rem;padding:.3rem .7rem;border:2px solid var(--accent);background:#fff;color:var(--accent);border-radius:.4rem;cursor:pointer}
-button:hover,.button:hover{background:#eef3fa}
-button:focus-visible,.button:focus-within,.card:focus-visible,.pile:focus-visible,summary:focus-visible{outline:4px solid #f5a623;outline-offset:2px}
-button[aria-pressed=true]{background:var(--accent);color:#fff}
-.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-#status{min-height:1.4rem;font-weight:600;color:var(--accent)}
-#status.error{color:var(--warn)}
-.cards{display:flex;flex-wrap:wrap;gap:.7rem}
-.piles{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:.8rem}
-.card{width:17rem;border:2px solid var(--line);border-radius:.5rem;padding:.4rem .6rem .5rem;background:#fff;border-top-width:.6rem;position:relative}
-.card.selected,.pile.selected{border-color:var(--accent);box-shadow:0 0 0 4px var(--accent)}
-.card .top{display:flex;flex-wrap:wrap;gap:.1rem .5rem;font-size:.8rem;color:var(--mid)}
-.card .group{font-weight:700;color:var(--ink)}
-.unstable{color:var(--warn);font-weight:700}
-.kw{font-size:.8rem;color:var(--mid);margin:.2rem 0}
-.fp{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.75rem;color:var(--mid);margin:.2rem 0}
-blockquote{margin:.3rem 0;padding:.2rem .5rem;border-left:4px solid var(--line);font-style:italic;font-size:.85rem}
-.actions{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.3rem}
-.actions button{font-size:.8rem;padding:.15rem .5rem}
-.pile{border:3px solid #555;border-radius:.6rem;padding:.5rem .7rem;background:#faf8f3}
-.pile.proposed{border-style:dashed;background:#fff}
-.pile.new{border-color:var(--accent)}
-.pile.drag-over,.card.drag-over{background:#e3eefc}
-.pile .status{font-size:.8rem;color:var(--mid)}
-.members{list-style:none;padding:0;margin:.3rem 0}
-.members li{display:flex;gap:.4rem;align-items:center;font-size:.85rem;margin:.15rem 0}
-.members li i{flex:0 0 .8rem;height:.8rem;border-radius:50%}
-.members li .card{width:100%}
-.bar{display:flex;align-items:center;gap:.4rem;font-size:.8rem;margin:.1rem 0}
-.bar .name{flex:0 0 9rem}
-.bar .track{flex:1;height:.8rem;background:#e6e6e6;border-radius:3px;overflow:hidden}
-.bar .fill{display:block;height:100%}
-.balance-line{font-weight:700;margin:.2rem 0}
-.flag{color:var(--warn);font-weight:700;margin:.1rem 0;font-size:.85rem}
-#decisions li{margin:.2rem 0}
-#decisions .why{color:var(--mid)}
-.map .chart svg{width:100%;height:auto;max-height:80vh;border:1px solid var(--line)}
-dialog{font-size:1rem;max-width:42rem;width:92vw;border:3px solid var(--accent);border-radius:.6rem}
-dialog label{display:block;margin:.4rem 0}
-dialog input[type=text],dialog textarea,dialog select{font:inherit;width:100%;padding:.2rem}
-dialog .error{color:var(--warn);font-weight:700}
-dialog fieldset{margin:.4rem 0}
-@media print{html{font-size:14px}.toolbar,.help,.actions,#status,dialog,.meta input[type=file]{display:none}
- details{display:block}details>*{display:block}.card,.pile{break-inside:avoid}.map{break-before:page}}
-"""
-
-BOARD_JS = r"""
+// The workshop board: the state after the last recorded workshop (the JSON notebook 05
+// embedded), the decisions this room makes replayed on top of it, and the file they go to.
 (function () {
   'use strict';
   var DATA = JSON.parse(document.getElementById('board-data').textContent);
@@ -360,6 +12,7 @@ BOARD_JS = r"""
     assign: ['action', 'theme', 'attribute', 'behaviours', 'rationale']};
   var INTEGRATED = /^I\d{2,}$/;
   var decisions = [], history = [], selected = [], state = null;
+  var focusNext = null;   // data-id of the pile or card to focus once the page is drawn again
   var meta = {title: 'Workshop ' + DATA.workshop, date: '', attendees: {}, definition: ''};
   GROUPS.forEach(function (g) { meta.attendees[g] = 0; });
 
@@ -374,13 +27,27 @@ BOARD_JS = r"""
     (children || []).forEach(function (c) { if (c) { e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); } });
     return e;
   }
-  function say(message, isError) { var s = $('status'); s.textContent = message; s.className = isError ? 'error' : ''; }
+  function say(message, isError, extra) {
+    var s = $('status'); s.replaceChildren(document.createTextNode(message)); s.className = isError ? 'error' : '';
+    if (extra) { s.appendChild(document.createTextNode(' ')); s.appendChild(extra); }
+  }
   function clone(x) { return JSON.parse(JSON.stringify(x)); }
+  // Focus a card or pile and bring its top into view (below the sticky toolbar), even when
+  // it is taller than the window.
+  function show(node) {
+    node.focus({preventScroll: true});
+    var toolbar = document.querySelector('.toolbar'), bar = toolbar ? toolbar.offsetHeight : 0;
+    var box = node.getBoundingClientRect();
+    if (box.top < bar || box.bottom > window.innerHeight) {
+      node.scrollIntoView({block: box.height > window.innerHeight - bar ? 'start' : 'nearest'});
+    }
+  }
 
   // ---------------------------------------------------------------- the state: base + decisions replayed
   function DecisionError(index, message) { this.message = 'decision ' + index + ': ' + message; }
   function replay(decs) {
-    var s = {cards: {}, piles: {}, unplaced: {}, dropped: {}, links: [], order: []};
+    var s = {cards: {}, piles: {}, unplaced: {}, dropped: {}, links: [], order: [], taken: {}};
+    (DATA.taken || []).forEach(function (id) { s.taken[id] = true; });
     Object.keys(DATA.cards).forEach(function (id) { s.cards[id] = DATA.cards[id]; });
     DATA.unplaced.forEach(function (id) { s.unplaced[id] = true; });
     DATA.agreed.forEach(function (id) {
@@ -402,10 +69,19 @@ BOARD_JS = r"""
     }
     decs.forEach(function (d, k) {
       var i = k + 1;
-      if (!d || !ORDER[d.action]) { throw new DecisionError(i, 'unknown action "' + (d && d.action) + '"'); }
+      if (!d || !ORDER[d.action]) {
+        throw new DecisionError(i, 'has action "' + (d && d.action) + '"; use one of: ' + Object.keys(ORDER).join(', '));
+      }
       if (d.action === 'merge') {
-        var into = d.into;
-        if (!into || !INTEGRATED.test(into)) { throw new DecisionError(i, 'a merge needs "into: I.." on the board'); }
+        var into = d.into === undefined || d.into === null || d.into === '' ? lowestFree(s) : String(d.into);
+        if (!INTEGRATED.test(into)) { throw new DecisionError(i, '"into: ' + into + '" is not an integrated theme id; use I01, I02, …'); }
+        if (!(d.themes || []).some(function (t) { return t !== into; })) {
+          throw new DecisionError(i, 'merges ' + into + ' into itself; name at least one other theme under "themes:"');
+        }
+        if (s.taken[into] && !s.piles[into]) {     // as notebook 05: a dropped or merged-away id stays retired
+          throw new DecisionError(i, 'merges into ' + into + ', which was dropped or merged into another theme earlier; use another id');
+        }
+        s.taken[into] = true;
         var target = s.piles[into];
         if (!target) {
           target = s.piles[into] = {id: into, label: d.label || into, origin: 'session', status: 'new in this workshop',
@@ -461,6 +137,10 @@ BOARD_JS = r"""
       }
     });
     return s;
+  }
+
+  function lowestFree(s) {     // notebook 05's Integration.next_id: the lowest number no theme has used
+    for (var n = 1; ; n++) { var id = 'I' + (n < 10 ? '0' + n : n); if (!s.taken[id]) { return id; } }
   }
 
   // ---------------------------------------------------------------- balance of a set of contributors
@@ -578,8 +258,8 @@ BOARD_JS = r"""
       if (e.key === ' ' || e.key === 'Enter') { toggle(p.id); e.preventDefault(); }
     });
     dropTarget(box, function (what) {
-      if (what.kind === 'card') { addToPile(p.id, [what.id]); }
-      else if (what.kind === 'pile' && what.id !== p.id) { mergePiles(what.id, p.id); }
+      var problem = what.kind === 'card' ? addToPile(p.id, [what.id]) : what.kind === 'pile' ? mergePiles(what.id, p.id) : '';
+      if (problem) { say(problem, true); }
     });
     return box;
   }
@@ -622,7 +302,14 @@ BOARD_JS = r"""
     var list = $('decisions'); list.replaceChildren();
     decisions.forEach(function (d) { list.appendChild(describe(d)); });
     $('merge-selected').textContent = 'Merge selected (M)' + (selected.length ? ': ' + selected.length : '');
-    if (focusId) { var again = document.querySelector('[data-id="' + CSS.escape(focusId) + '"]'); if (again) { again.focus(); } }
+    // a heading over nothing says nothing: hide empty sections (on screen and on paper)
+    [['piles-section', piles], ['cards-section', cards], ['proposals-section', proposals], ['decisions-section', list]]
+      .forEach(function (pair) { $(pair[0]).hidden = !pair[1].children.length; });
+    if (!$('dialog').open) {
+      var target = focusNext || focusId;
+      focusNext = null;
+      if (target) { var again = document.querySelector('[data-id="' + CSS.escape(target) + '"]'); if (again) { show(again); } }
+    }
   }
   function commit(next, message) {
     try { var s = replay(next); } catch (e) { say(e.message, true); return false; }
@@ -631,7 +318,7 @@ BOARD_JS = r"""
 
   // ---------------------------------------------------------------- the decisions the room makes
   function nextId() {
-    var used = DATA.agreed.concat(DATA.proposed).concat(Object.keys(state.piles)).concat(
+    var used = DATA.agreed.concat(DATA.proposed).concat(Object.keys(state.piles)).concat(Object.keys(state.taken)).concat(
       decisions.filter(function (d) { return d.into; }).map(function (d) { return d.into; }));
     var n = 1; used.forEach(function (id) { if (INTEGRATED.test(id)) { n = Math.max(n, parseInt(id.slice(1), 10) + 1); } });
     return 'I' + (n < 10 ? '0' + n : n);
@@ -645,22 +332,28 @@ BOARD_JS = r"""
     render(); say(selected.length + ' card(s) selected');
   }
   function merge(themes, label, rationale, into) {
-    var next = clone(decisions);
-    next.push({action: 'merge', themes: themes, into: into || nextId(), label: label, rationale: rationale});
-    if (commit(next, 'Merged ' + themes.join(', ') + ' into “' + label + '”.')) { selected = []; render(); }
+    var next = clone(decisions), target = into || nextId();
+    next.push({action: 'merge', themes: themes, into: target, label: label, rationale: rationale});
+    focusNext = target;
+    if (commit(next, 'Merged ' + themes.join(', ') + ' into ' + target + ' “' + label + '”.')) { selected = []; focusNext = target; render(); }
   }
   function addToPile(pileId, ids) {
     var next = clone(decisions), p = state.piles[pileId];
+    ids = ids.filter(function (id) { return id !== pileId; });
+    if (!ids.length) { return 'A pile cannot be merged into itself: select another card or pile first, then add it to ' + pileId + '.'; }
+    focusNext = pileId;
     var own = createdHere(pileId) && next.filter(function (d) { return d.action === 'merge' && d.into === pileId; })[0];
     if (own) { ids.forEach(function (id) { if (own.themes.indexOf(id) < 0) { own.themes.push(id); } }); }
     else { next.push({action: 'merge', themes: [pileId].concat(ids), into: pileId, label: p.label}); }
-    if (commit(next, 'Added ' + ids.join(', ') + ' to ' + pileId + '.')) { selected = []; render(); }
+    if (commit(next, 'Added ' + ids.join(', ') + ' to ' + pileId + '.')) { selected = []; focusNext = pileId; render(); }
+    return '';
   }
   function addSelected(pileId) {
     if (!selected.length) { say('Select one or more cards first (Space on a card).', true); return; }
-    addToPile(pileId, selected.slice());
+    var problem = addToPile(pileId, selected.slice());
+    if (problem) { say(problem, true); }
   }
-  function mergePiles(from, into) { addToPile(into, [from]); }
+  function mergePiles(from, into) { return addToPile(into, [from]); }
   function removeFromPile(pileId, id) {
     var next = clone(decisions);
     next.forEach(function (d) { if (d.action === 'merge' && d.into === pileId) { d.themes = d.themes.filter(function (t) { return t !== id; }); } });
@@ -671,23 +364,37 @@ BOARD_JS = r"""
     } else {
       next = next.filter(function (d) { return !(d.action === 'merge' && d.into === pileId && !d.themes.some(function (t) { return t !== pileId; })); });
     }
+    focusNext = empty ? id : pileId;
     commit(next, 'Took ' + id + ' out of ' + pileId + '.');
   }
   function setLabel(pileId, label, rationale) {
+    // A rename with a reason is recorded as a rename (notebook 05 puts the reason in
+    // workshop_audit.csv); without one, the pile's own merge or last rename takes the name.
     var next = clone(decisions);
     var own = createdHere(pileId) && next.filter(function (d) { return d.action === 'merge' && d.into === pileId; })[0];
-    var earlier = next.filter(function (d) { return d.action === 'rename' && d.theme === pileId; })[0];
-    if (own) { own.label = label; next.forEach(function (d) { if (d.action === 'merge' && d.into === pileId) { d.label = label; } }); }
-    else if (earlier) { earlier.label = label; if (rationale) { earlier.rationale = rationale; } }
-    else { next.push({action: 'rename', theme: pileId, label: label, rationale: rationale}); }
-    commit(next, 'Renamed ' + pileId + ' “' + label + '”.');
+    var earlier = next.filter(function (d) { return d.action === 'rename' && d.theme === pileId; }).pop();
+    if (rationale) { next.push({action: 'rename', theme: pileId, label: label, rationale: rationale}); }
+    else if (earlier) { earlier.label = label; }
+    else if (own) { next.forEach(function (d) { if (d.action === 'merge' && d.into === pileId) { d.label = label; } }); }
+    else { next.push({action: 'rename', theme: pileId, label: label}); }
+    focusNext = pileId;
+    commit(next, 'Renamed ' + pileId + ' “' + label + '”' + (rationale ? ' (reason kept)' : '') + '.');
   }
-  function add(decision, message) { var next = clone(decisions); next.push(decision); commit(next, message); }
+  function add(decision, message, focus) { var next = clone(decisions); next.push(decision); focusNext = focus; commit(next, message); }
 
   // ---------------------------------------------------------------- dialogs (keyboard-friendly, native <dialog>)
-  function dialog(title, fields, onSave, extra) {
+  // extra: more form content (the split's quotes), shown before the fields when extraFirst.
+  // When the dialog closes, the focus goes to what the decision changed (focusNext), else back
+  // to where it was opened from.
+  var opener = null;
+  function dialog(title, fields, onSave, extra, extraFirst) {
     var d = $('dialog'), form = $('dialog-form');
+    var from = document.activeElement, fromHome = from && from.closest ? from.closest('[data-id]') : null;
+    opener = {node: from, id: fromHome ? fromHome.getAttribute('data-id') : null,
+              act: from && from.getAttribute ? from.getAttribute('data-act') : null};
+    focusNext = null;
     form.replaceChildren(el('h2', {text: title}));
+    if (extra && extraFirst) { form.appendChild(extra); }
     var inputs = {};
     fields.forEach(function (f) {
       var input;
@@ -699,11 +406,12 @@ BOARD_JS = r"""
       inputs[f.name] = input;
       form.appendChild(el('label', {}, [f.label + (f.required ? ' (required)' : ''), input]));
     });
-    if (extra) { form.appendChild(extra); }
+    if (extra && !extraFirst) { form.appendChild(extra); }
+    form.appendChild(el('p', {'class': 'hint', text: 'Enter saves (Ctrl+Enter in a text box); Esc cancels.'}));
     var error = el('p', {'class': 'error', role: 'alert'});
     form.appendChild(error);
     var save = el('button', {type: 'submit', value: 'save', text: 'Save'});
-    var cancel = el('button', {type: 'button', text: 'Cancel', on: {click: function () { d.close(); }}});
+    var cancel = el('button', {type: 'button', text: 'Cancel', on: {click: function () { focusNext = null; d.close(); }}});
     form.appendChild(el('div', {'class': 'actions'}, [save, cancel]));
     form.onsubmit = function (e) {
       e.preventDefault();
@@ -715,8 +423,37 @@ BOARD_JS = r"""
       if (problem) { error.textContent = problem; return; }
       d.close();
     };
+    // Enter saves from a drop-down too (a browser submits only from a text field); in a
+    // text box Enter is a new line and Ctrl+Enter saves.
+    form.onkeydown = function (e) {
+      if (e.key !== 'Enter' || e.isComposing) { return; }
+      var tag = e.target.tagName;
+      if (tag === 'SELECT' || (tag === 'TEXTAREA' && (e.ctrlKey || e.metaKey))) { e.preventDefault(); form.requestSubmit(save); }
+    };
     d.showModal();
     var first = form.querySelector('input,textarea,select'); if (first) { first.focus(); }
+  }
+  function afterDialog() {
+    var target = focusNext ? document.querySelector('[data-id="' + CSS.escape(focusNext) + '"]') : null;
+    focusNext = null;
+    if (!target && opener) {
+      if (opener.node && opener.node.isConnected) { target = opener.node; }
+      else if (opener.id) {
+        var home = document.querySelector('[data-id="' + CSS.escape(opener.id) + '"]');
+        target = home && opener.act ? home.querySelector('[data-act="' + opener.act + '"]') || home : home;
+      }
+    }
+    opener = null;
+    if (target) { show(target); }
+  }
+  function neighbour(id) {   // the card or pile beside one about to leave the board
+    var node = document.querySelector('[data-id="' + CSS.escape(id) + '"]'), near = null;
+    if (node) {
+      var all = Array.prototype.slice.call(node.parentNode.querySelectorAll(':scope > [data-id], :scope > li > [data-id]'));
+      var k = all.indexOf(node);
+      near = all[k + 1] || all[k - 1] || null;
+    }
+    return near ? near.getAttribute('data-id') : null;
   }
   function lines(text) { return text.split('\n').map(function (s) { return s.trim(); }).filter(Boolean); }
   function mergeDialog(ids, label, into) {
@@ -728,9 +465,10 @@ BOARD_JS = r"""
   }
   function mergePileDialog(p) {
     var others = Object.keys(state.piles).filter(function (id) { return id !== p.id; });
+    if (!others.length) { say('There is no other pile to merge ' + p.id + ' into.', true); return; }
     dialog('Merge pile ' + p.id + ' into another pile', [
       {name: 'into', label: 'Into', type: 'select', options: others.map(function (id) { return [id, id + ' · ' + state.piles[id].label]; })}],
-      function (v) { mergePiles(p.id, v.into); });
+      function (v) { return mergePiles(p.id, v.into) || undefined; });
   }
   function renameDialog(p) {
     dialog('Rename ' + p.id, [{name: 'label', label: 'New name', required: true, value: p.label},
@@ -738,7 +476,7 @@ BOARD_JS = r"""
   }
   function dropDialog(id, label) {
     dialog('Drop ' + id + ' · ' + label, [{name: 'rationale', label: 'Why the room sets it aside', type: 'textarea', required: true}],
-      function (v) { add({action: 'drop', theme: id, rationale: v.rationale}, 'Dropped ' + id + '.'); });
+      function (v) { add({action: 'drop', theme: id, rationale: v.rationale}, 'Dropped ' + id + '.', neighbour(id)); });
   }
   function defineDialog(p) {
     dialog('Define ' + p.id + ' · ' + p.label, [
@@ -746,16 +484,17 @@ BOARD_JS = r"""
       {name: 'elements', label: 'Elements of the definition (one a line)', type: 'textarea', value: p.elements.join('\n')},
       {name: 'rationale', label: 'Why (optional)', type: 'textarea'}],
       function (v) { add({action: 'define', theme: p.id, description: v.description, elements: lines(v.elements), rationale: v.rationale},
-                         'Defined ' + p.id + '.'); });
+                         'Defined ' + p.id + '.', p.id); });
   }
   function linkDialog(p) {
     var others = Object.keys(state.piles).filter(function (id) { return id !== p.id; });
+    if (!others.length) { say('There is no other pile to link ' + p.id + ' to yet.', true); return; }
     dialog('Link ' + p.id + ' to another pile', [
       {name: 'relation', label: p.id + ' …', type: 'select', options: DATA.relations.map(function (r) { return [r, r]; })},
       {name: 'target', label: '… which pile', type: 'select', options: others.map(function (id) { return [id, id + ' · ' + state.piles[id].label]; })},
       {name: 'rationale', label: 'Why', type: 'textarea'}],
       function (v) { add({action: 'link', source: p.id, target: v.target, relation: v.relation, rationale: v.rationale},
-                         'Linked ' + p.id + ' to ' + v.target + '.'); });
+                         'Linked ' + p.id + ' to ' + v.target + '.', p.id); });
   }
   function assignDialog(p) {
     dialog('Assign ' + p.id + ' to an attribute of compassion', [
@@ -763,10 +502,10 @@ BOARD_JS = r"""
       {name: 'behaviours', label: 'Observable behaviours (one a line)', type: 'textarea', value: p.behaviours.join('\n')},
       {name: 'rationale', label: 'Why (optional)', type: 'textarea'}],
       function (v) { add({action: 'assign', theme: p.id, attribute: v.attribute, behaviours: lines(v.behaviours), rationale: v.rationale},
-                         'Assigned ' + p.id + ' to ' + v.attribute + '.'); });
+                         'Assigned ' + p.id + ' to ' + v.attribute + '.', p.id); });
   }
   function splitDialog(c) {
-    var choice = el('fieldset', {}, [el('legend', {text: 'Which part does each quote seed?'})].concat(c.quotes.map(function (q, k) {
+    var choice = el('fieldset', {}, [el('legend', {text: 'First read the quotes: which part does each one seed?'})].concat(c.quotes.map(function (q, k) {
       var sel = el('select', {name: 'q' + k}, [['', 'neither'], ['1', 'part 1'], ['2', 'part 2']].map(function (o) {
         return el('option', {value: o[0], text: o[1]}); }));
       return el('label', {}, [el('span', {text: q.text + ' '}), sel]);
@@ -786,8 +525,8 @@ BOARD_JS = r"""
         });
         if (!ok) { return 'Give each part at least one quote or keyword.'; }
         if (v.label1 === v.label2) { return 'The two parts need different names.'; }
-        add({action: 'split', theme: c.id, parts: parts, rationale: v.rationale}, 'Split ' + c.id + '.');
-      }, choice);
+        add({action: 'split', theme: c.id, parts: parts, rationale: v.rationale}, 'Split ' + c.id + '.', c.id + '.1');
+      }, choice, true);
   }
 
   // ---------------------------------------------------------------- download and load
@@ -804,33 +543,99 @@ BOARD_JS = r"""
     });
     var sorted = {}; Object.keys(based).sort().forEach(function (k) { sorted[k] = based[k]; });
     return {workshop: DATA.workshop, title: meta.title, date: meta.date, attendees: meta.attendees,
-            illustrative: DATA.illustrative, based_on: sorted, decisions: decisions, definition: meta.definition};
+            illustrative: DATA.illustrative, snapshot: DATA.files.snapshot, based_on: sorted, decisions: decisions,
+            definition: meta.definition};
   }
-  function download() {
+  function fileText(noChanges) {
+    return WorkshopYaml.dump(fileObject(), function (d) { return ORDER[d.action]; },
+      noChanges ? 'Workshop ' + DATA.workshop + ' met and changed nothing (confirmed on the board).' : '');
+  }
+  // Where the file goes, in this study's own folders (notebook 05 worked them out from study.yml).
+  function whereItGoes(withSnapshot) {
+    var f = DATA.files;
+    return 'Put it ' + (withSnapshot ? 'with ' + f.snapshot + ' (in ' + f.snapshot_from + ' beside this board) ' : '') +
+      'in ' + f.folder + ', list it in ' + f.study + ' under workshops: as ' + f.entry + ' and rerun.';
+  }
+  function download(noChanges) {
     if (!meta.date) { say('Fill in the date of the workshop first.', true); $('w-date').focus(); return; }
-    var text = WorkshopYaml.dump(fileObject(), function (d) { return ORDER[d.action]; });
-    var a = el('a', {href: URL.createObjectURL(new Blob([text], {type: 'text/yaml'})), download: 'workshop_' + DATA.workshop + '.yml'});
-    document.body.appendChild(a); a.click(); a.remove();
-    say('Saved workshop_' + DATA.workshop + '.yml with ' + decisions.length + ' decisions. Put it in data/workshops/, list it in study.yml and rerun.');
-  }
-  function load(text, name) {
-    var doc;
-    try { doc = WorkshopYaml.load(text); } catch (e) { say(name + ', ' + e.message + '.', true); return; }
-    if (!doc || typeof doc !== 'object' || !Array.isArray(doc.decisions || [])) {
-      say(name + ' is not a workshop file: it needs a list under "decisions:".', true); return; }
-    if (doc.workshop !== undefined && Number(doc.workshop) !== DATA.workshop) {
-      say(name + ' is workshop ' + doc.workshop + ' but this board records workshop ' + DATA.workshop +
-          ' (it shows the state after the workshops already in study.yml); load the file of workshop ' + DATA.workshop + '.', true);
+    if (!decisions.length && noChanges !== true) {
+      var keep = el('button', {type: 'button', id: 'save-no-changes', text: 'Save as “no changes”',
+        on: {click: function () { download(true); }}});
+      say('There are no decisions to download yet. If the room met and changed nothing, confirm to save workshop ' +
+          DATA.workshop + ' as “no changes”:', true, keep);
       return;
     }
-    var next = (doc.decisions || []).map(function (d) { var o = {}; Object.keys(d).forEach(function (k) { o[k] = d[k]; }); return o; });
-    try { state = replay(next); } catch (e) { say(name + ', ' + e.message + '.', true); state = replay(decisions); return; }
+    var file = fileObject(), text = fileText(noChanges === true);
+    var a = el('a', {href: URL.createObjectURL(new Blob([text], {type: 'text/yaml'})), download: DATA.files.yaml});
+    document.body.appendChild(a); a.click(); a.remove();
+    var n = decisions.length;
+    say('Saved ' + DATA.files.yaml + (n ? ' with ' + n + ' decision' + (n === 1 ? '' : 's') : ' as “no changes”') + '. ' +
+        whereItGoes(Object.keys(file.based_on).length > 0));
+  }
+
+  // ---- reading a file back: everything docs/workshop_files.md allows, in the board's form
+  function normalise(raw, i) {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new DecisionError(i, 'is not a mapping; write it as "- action: …" with its keys indented below');
+    }
+    var d = {};
+    Object.keys(raw).forEach(function (k) { d[k] = raw[k]; });
+    function list(v) { return v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).map(String); }
+    ['theme', 'into', 'source', 'target', 'label', 'relation'].forEach(function (k) {
+      if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'object') { d[k] = String(d[k]); }
+    });
+    if (d.action === 'merge') { d.themes = list(d.themes); }
+    if (d.action === 'split' && !d.parts && Array.isArray(d.into)) {    // the older form: into: [{label, keywords, quotes}]
+      var parts = {};
+      d.into.forEach(function (part, k) {
+        if (!part || typeof part !== 'object') { throw new DecisionError(i, 'each part under "into:" should be a mapping with a label'); }
+        parts[String(part.label || d.theme + ' (' + (k + 1) + ')')] = list(part.quotes).concat(list(part.keywords));
+      });
+      d.parts = parts; delete d.into;
+    }
+    if (d.action === 'split' && d.parts && typeof d.parts === 'object') {
+      Object.keys(d.parts).forEach(function (label) { d.parts[label] = list(d.parts[label]); });
+    }
+    if (d.action === 'define') {
+      if (d.elements === undefined && d.definition_elements !== undefined) { d.elements = d.definition_elements; delete d.definition_elements; }
+      d.elements = list(d.elements);
+    }
+    if (d.action === 'link') {
+      if (d.source === undefined && d.from !== undefined) { d.source = String(d.from); delete d.from; }
+      if (d.target === undefined && d.to !== undefined) { d.target = String(d.to); delete d.to; }
+    }
+    if (d.action === 'assign') {
+      d.attribute = String(d.attribute || '').trim().toLowerCase();
+      d.behaviours = list(d.behaviours);
+    }
+    return d;
+  }
+  function load(text, name) {
+    var doc, next;
+    try {
+      doc = WorkshopYaml.load(text);
+      if (!doc || typeof doc !== 'object' || Array.isArray(doc) || !Array.isArray(doc.decisions || [])) {
+        throw new WorkshopYaml.FileError('it is not a workshop file: it needs "decisions:" with a list of decisions (docs/workshop_files.md)');
+      }
+      if (doc.workshop !== undefined && doc.workshop !== null && doc.workshop !== DATA.workshop) {
+        throw new WorkshopYaml.FileError('it is workshop ' + doc.workshop + ' but this board records workshop ' + DATA.workshop +
+          ' (it shows the state after the workshops already in study.yml); load the file of workshop ' + DATA.workshop);
+      }
+      next = (doc.decisions || []).map(function (d, k) { return normalise(d, k + 1); });
+      state = replay(next);
+    } catch (e) {
+      say(name + ': ' + e.message + '.', true); state = replay(decisions); return;
+    }
     history.push(clone(decisions)); decisions = next;
-    meta.title = doc.title || meta.title; meta.date = doc.date ? String(doc.date) : meta.date;
-    meta.definition = doc.definition || '';
+    meta.title = doc.title ? String(doc.title) : meta.title; meta.date = doc.date ? String(doc.date) : meta.date;
+    meta.definition = doc.definition ? String(doc.definition) : '';
     GROUPS.forEach(function (g) { meta.attendees[g] = Number((doc.attendees || {})[g] || 0); });
+    var moved = Object.keys(doc.based_on || {}).filter(function (t) {
+      return DATA.cards[t] && DATA.cards[t].fingerprint && String(doc.based_on[t]) !== DATA.cards[t].fingerprint; });
     fillMeta(); render();
-    say('Loaded ' + name + ': ' + decisions.length + ' decisions.');
+    say('Loaded ' + name + ': ' + decisions.length + ' decision' + (decisions.length === 1 ? '' : 's') + '.' +
+        (moved.length ? ' ' + moved.join(', ') + (moved.length === 1 ? ' has' : ' have') + ' changed since the file was written ' +
+         '(another fingerprint); notebook 05 carries such themes over or says which needs a person.' : ''));
   }
   function fillMeta() {
     $('w-title').value = meta.title; $('w-date').value = meta.date;
@@ -852,7 +657,14 @@ BOARD_JS = r"""
     var now = new Date();
     meta.date = now.getFullYear() + '-' + String(now.getMonth() + 1).padStart(2, '0') + '-' + String(now.getDate()).padStart(2, '0');
     $('merge-selected').addEventListener('click', function () { mergeDialog(selected.slice()); });
-    $('download').addEventListener('click', download);
+    $('download').addEventListener('click', function () { download(false); });
+    $('print').addEventListener('click', function () { window.print(); });
+    // the skip link lands on the first card still to place (else the first pile)
+    document.querySelector('.skip').addEventListener('click', function (e) {
+      var first = ['#cards', '#proposals', '#piles'].map(function (c) { return document.querySelector(c + ' [data-id]'); })
+        .filter(Boolean)[0];
+      if (first) { e.preventDefault(); show(first); }
+    });
     $('undo').addEventListener('click', function () {
       if (!history.length) { say('Nothing to undo.'); return; }
       decisions = history.pop(); state = replay(decisions); render(); say('Undone.');
@@ -863,15 +675,25 @@ BOARD_JS = r"""
       reader.onload = function () { load(String(reader.result), f.name); e.target.value = ''; };
       reader.readAsText(f);
     });
+    $('dialog').addEventListener('close', afterDialog);
     document.addEventListener('keydown', function (e) {
       if (/INPUT|TEXTAREA|SELECT/.test(e.target.tagName) || $('dialog').open || e.ctrlKey || e.metaKey || e.altKey) { return; }
+      // arrow keys step from card to card and pile to pile, in the order of the page
+      var arrow = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[e.key];
+      if (arrow && e.target.matches && e.target.matches('[data-id][tabindex="0"]')) {
+        var all = Array.prototype.slice.call(document.querySelectorAll('[data-id][tabindex="0"]'));
+        var to = all[all.indexOf(e.target) + arrow];
+        if (to) { show(to); }
+        e.preventDefault();
+        return;
+      }
       if (e.key === 'm' || e.key === 'M') { mergeDialog(selected.slice()); e.preventDefault(); }
       if (e.key === 'a' || e.key === 'A') {
         var ids = Object.keys(state.piles);
         if (!selected.length || !ids.length) { say('Select cards first, then press A to add them to a pile.', true); return; }
         e.preventDefault();
         dialog('Add ' + selected.join(', ') + ' to a pile', [{name: 'pile', label: 'Pile', type: 'select',
-          options: ids.map(function (id) { return [id, id + ' · ' + state.piles[id].label]; })}], function (v) { addToPile(v.pile, selected.slice()); });
+          options: ids.map(function (id) { return [id, id + ' · ' + state.piles[id].label]; })}], function (v) { return addToPile(v.pile, selected.slice()) || undefined; });
       }
     });
     // printed, every card shows its quotes
@@ -884,9 +706,7 @@ BOARD_JS = r"""
     state = replay(decisions);
     fillMeta(); render();
   }
-  window.WorkshopBoard = {decisions: function () { return clone(decisions); }, fileText: function () {
-    return WorkshopYaml.dump(fileObject(), function (d) { return ORDER[d.action]; }); }, load: load,
+  window.WorkshopBoard = {decisions: function () { return clone(decisions); }, fileText: function () { return fileText(false); }, load: load,
     piles: function () { return clone(state.piles); }, unplaced: function () { return Object.keys(state.unplaced).sort(); }};
   setup();
 })();
-"""
