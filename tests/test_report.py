@@ -221,7 +221,7 @@ def test_report_shows_talk_gaps_ingest_warnings_theme_caveats_and_decision_check
                    "rationale": "", "check": "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 "
                                              "(9f8e7d6c), overlap 0.74"}]).to_csv(out / "workshop_audit.csv", index=False)
     page = report.build_report(out, study)
-    talk, themes_html, integrated = _section(page, "talk"), _section(page, "themes"), _section(page, "integrated")
+    talk, themes_html, workshops = _section(page, "talk"), _section(page, "themes"), _section(page, "workshops")
     assert "students: no participant talk; no themes" in talk and "line 7: repaired from Windows-1252" in talk
     assert themes_html.count("⚠ unstable") == 1 and "too few segments for density clustering" in themes_html
-    assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in integrated
+    assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in workshops

@@ -142,11 +142,18 @@ def test_summary_comes_first_with_definition_themes_trust_and_next_step(bundled)
     text = _plain(_section(page, "summary"))
     definition = bundled["result"].definition
     assert " ".join(definition.split()) in text
+    integrated = _plain(_section(page, "integrated"))
+    labels = bundled["study"].group_labels
     for row in bundled["result"].integrated.itertuples():
         assert f"{row.theme_id} {row.label}" in text
         assert f"{row.balance:.2f}" in text
+        cell = re.search(rf"<td><strong>{row.theme_id}</strong>.*?</tr>", _section(page, "summary"), re.S).group(0)
         for flag in [f for f in row.flags.split("; ") if f]:
-            assert flag in text
+            assert flag in integrated  # in words in the table of integrated themes
+            kind, group = flag.split(": ") if ": " in flag else (flag, "")
+            group = group or flag.rsplit(" ", 1)[-1]
+            short = {"missing voice": "no voice from"}.get(kind, "dominated by")
+            assert short in _plain(cell) and labels[group] in _plain(cell)  # in the summary: by kind, group chips
     proposed = bundled["result"].integrated.query("status == 'proposed'")
     if len(proposed):
         assert f"{len(proposed)} integrated theme" in text and "still proposed" in text
@@ -186,5 +193,5 @@ def test_integrated_theme_on_an_unstable_or_small_group_theme_says_so(tmp_path):
     tables["integrated"] = result.integrated
     out = ct.write_output_dir(tmp_path / "run", tables, figures=False)
     page = report.build_report(out, ct.make_study(tmp_path / "s"))
-    for key in ("summary", "integrated"):
-        assert "rests on an unstable theme: radiographers:T03" in _plain(_section(page, key))
+    assert "rests on an unstable theme: radiographers:T03" in _plain(_section(page, "integrated"))
+    assert "unstable source radiographers:T03" in _plain(_section(page, "summary"))

@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -323,8 +324,8 @@ def _trust(run: RunFiles, study: Study) -> dict:
         sentences.append(("Stability", f"seeded runs on resampled segments agree with the reported themes at an "
                           f"adjusted Rand index of {per_group('stability_ari_mean')} (0 = chance, 1 = identical)."))
     if any(value(g, "consensus_mean") is not None for g in groups):
-        marked = (f"{_plural(len(unstable), 'theme')} of {len(themes)} fall below 0.5 and are marked unstable"
-                  + (f" ({', '.join(unstable)})" if unstable else "")) if themes else ""
+        marked = (f"{len(unstable)} of {len(themes)} themes fall below 0.5 and are marked unstable"
+                  + (" (listed under Theme quality)" if unstable else "")) if themes else ""
         sentences.append(("Consensus", f"two members of a theme were grouped together in a mean share of "
                           f"{per_group('consensus_mean')} of the runs; {marked or 'no per-theme values'}."))
     coherence, better = [], 0
@@ -376,6 +377,34 @@ def _integrated_rows(run: RunFiles, study: Study) -> tuple[list[dict], list[str]
     return rows, groups
 
 
+_FLAG_KINDS = ((re.compile(r"^missing voice: (.+)$"), "no voice from", "group"),
+               (re.compile(r"^dominated by (.+)$"), "dominated by", "group"),
+               (re.compile(r"^rests on an unstable theme: (.+)$"), "unstable source", "theme"),
+               (re.compile(r"^rests on a small group's theme: (.+)$"), "small-group source", "theme"))
+
+
+def _short_flags(flags: list[str], caveats: list[str], study: Study) -> list[dict]:
+    """Flags and caveats grouped by kind for the summary's one-line cells: groups as their
+    colour chips (with their names for screen readers and copy), themes by local id."""
+    palette = group_palette(study.group_ids)
+    tokens: dict[str, dict] = {}
+    for text in flags + caveats:
+        for pattern, label, what in _FLAG_KINDS:
+            hit = pattern.match(text)
+            if hit:
+                token = tokens.setdefault(label, {"label": label, "groups": [], "themes": [],
+                                                  "caveat": what == "theme"})
+                if what == "group":
+                    token["groups"].append({"label": _group_label(study, hit.group(1)),
+                                            "colour": palette.get(hit.group(1), "#BBBBBB")})
+                else:
+                    token["themes"].append(hit.group(1))
+                break
+        else:
+            tokens.setdefault(text, {"label": text, "groups": [], "themes": [], "caveat": False})
+    return list(tokens.values())
+
+
 def _definition_text(run: RunFiles) -> dict:
     table = run.table("definition")
     rows = _records(table)
@@ -402,7 +431,7 @@ def _summary(run: RunFiles, study: Study) -> dict:
     ctx["definition"] = attempt("definition", lambda: _definition_text(run))
     themes = attempt("themes", lambda: _integrated_rows(run, study))
     if themes:
-        ctx["themes"] = themes[0]
+        ctx["themes"] = [{**t, "short_flags": _short_flags(t["flags"], t["caveats"], study)} for t in themes[0]]
         ctx["groups"] = [{"id": g, "label": _group_label(study, g), "colour": palette.get(g, "#BBBBBB")}
                          for g in themes[1]]
     ctx["trust"] = attempt("trust", lambda: _trust(run, study))

@@ -61,6 +61,9 @@ DEFAULT_TITLE = "Thematic map: integrated themes and the group themes they came 
 LINK_BEND = 0.18
 FIG_SIZE = (12, 9)   # inches
 FIG_DPI = 100        # the layout's pixel grid; saved files may use another dpi
+#: Labels shrink no smaller than this to find a free spot: the report shows the 12-inch map
+#: 1,240 CSS pixels wide, where 8.5 pt reads as 9 pt.
+LABEL_MIN_FONT = 8.5
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,7 @@ def thematic_map_layout(integrated: pd.DataFrame, group_themes: pd.DataFrame, se
             sat_labels.append(_Label(t, (cx + ux * reach, cy + uy * reach), anchor=(cx, cy), anchor_radius=rpx,
                                      leader_colour=n.colour))
     placements = _place_labels(fig, ax, main_labels + edge_labels + sat_labels, circles=circles,
-                               hard=[_box_of(legend, renderer)])
+                               hard=[_box_of(legend, renderer)], min_fontsize=LABEL_MIN_FONT)
     box = ax.get_window_extent(renderer)
     texts, boxes = [], []
     for p in placements:
