@@ -362,10 +362,10 @@ def test_lineage_split_theme_flows_to_its_parts_only_and_totals_are_conserved(sp
     assert height / len(st) == pytest.approx(nodes["students:T02.1"].get_height() / sizes["students:T02.1"], rel=1e-9)
     labels = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
     if with_parts_table:
-        assert labels["label:students:T02.1"].startswith("T02.1 Explaining the mask (")
-        assert labels["label:students:T02.2"].startswith("T02.2 Staying calm when scared (")
+        assert labels["label:students:T02.1"].startswith("T02.1 Explaining the mask · part of T02 (")
+        assert labels["label:students:T02.2"].startswith("T02.2 Staying calm when scared · part of T02 (")
     else:  # without the parts table a part is still named, after its parent
-        assert labels["label:students:T02.1"].startswith("T02.1 mask / explain / scared (part 1)")
+        assert labels["label:students:T02.1"].startswith("T02.1 mask / explain / scared (part 1) · part of T02")
     assert_labels_do_not_overlap(fig)
 
 

@@ -107,8 +107,9 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
         row = _theme_row(lookup, g)
         group = _text(row.get("participant_group")) or _group_of(g)
         n = out_n.get(g, 0.0) or max(_num(row.get("n_segments")), 0.0)
-        left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)} ({n:.0f})", palette.get(group, LIGHT),
-                         n, group=group))
+        part_of = f" · part of {_local_id(_text(row.get('parent')))}" if _text(row.get("parent")) else ""
+        left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)}{part_of} ({n:.0f})",
+                         palette.get(group, LIGHT), n, group=group))
     right = []
     for i in right_ids:
         if i == DROPPED:
