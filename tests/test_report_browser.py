@@ -141,7 +141,7 @@ def test_figure_text_is_at_least_9_pt_at_the_width_shown(rendered, run):
     for fig in rendered["figures"]:
         png = run["out"] / fig["file"]
         with Image.open(png) as img:
-            smallest_pt, dpi = float(img.text["min_font_pt"]), float(img.text["dpi"])
+            smallest_pt, dpi = float(img.text["min_font_pt"]), float(img.info["dpi"][0])
             assert img.size[0] == fig["natural"]
         smallest_px = smallest_pt * dpi / 72 * fig["width"] / fig["natural"]  # CSS pixels on screen
         checked.append((fig["file"], smallest_px * 72 / 96))

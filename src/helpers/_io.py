@@ -84,7 +84,7 @@ def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) 
             path = stem.parent / f"{stem.name}.{fmt}"
             metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
                         # the report reads these to show the figure where its text is large enough
-                        "png": {"min_font_pt": f"{smallest_text_pt(fig):g}", "dpi": f"{dpi:g}"}}.get(fmt)
+                        "png": {"min_font_pt": f"{smallest_text_pt(fig):g}"}}.get(fmt)
             with atomic_path(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "helpers.maps"}):
                 fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white",
                             metadata=metadata)

@@ -235,13 +235,10 @@ def _png_info(path: Path) -> dict:
     """Pixel size, resolution and smallest text size (written by ``save_figure``) of a PNG."""
     from PIL import Image
 
-    with Image.open(path) as img:
-        info = {"px": img.size, "dpi": None, "min_font_pt": None}
-        text = getattr(img, "text", {}) or {}
-        dpi = _num(text.get("dpi")) or _num((img.info.get("dpi") or (None,))[0])
-        info["dpi"] = dpi
-        info["min_font_pt"] = _num(text.get("min_font_pt"))
-    return info
+    with Image.open(path) as img:  # the text chunks come before the pixels: nothing is decoded
+        dpi = img.info.get("dpi")  # from the pHYs chunk
+        return {"px": img.size, "dpi": _num(dpi[0] if isinstance(dpi, tuple) else dpi),
+                "min_font_pt": _num(img.info.get("min_font_pt"))}
 
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
