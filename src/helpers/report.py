@@ -495,6 +495,15 @@ def _attendees(value, study: Study) -> str:
     return _text(value)
 
 
+def _masked(run: RunFiles, text: str) -> str:
+    """``text`` with the run's unreviewed identifying details masked (as the tables are)."""
+    if "disclosures" not in run.tables or run.tables["disclosures"].empty:
+        return text
+    from .disclosure import mask_identifying
+
+    return mask_identifying(text, run.tables["disclosures"])
+
+
 def _workshops(run: RunFiles, study: Study) -> dict:
     audit = run.table("audit")
     files, problem = _workshop_files(study)
@@ -517,11 +526,13 @@ def _workshops(run: RunFiles, study: Study) -> dict:
                 elif note and note not in notes:
                     notes.append(note)
             decisions.append({"index": index, "action": _text(r.get("action")),
-                              "text": _decision_sentence(r, fields, group_rows, integrated),
+                              # the wording comes partly from the workshop file, which the tables'
+                              # masking never saw: unreviewed identifying details are masked here
+                              "text": _masked(run, _decision_sentence(r, fields, group_rows, integrated)),
                               "reason": _text(r.get("rationale"))})
         workshops.append({
             "name": name, "number": w.number if w else name.rsplit("_", 1)[-1],
-            "title": w.title if w else "", "date": _date(w.date) if w else "",
+            "title": _masked(run, w.title) if w else "", "date": _date(w.date) if w else "",
             "attendees": _attendees(w.attendees, study) if w else "",
             "illustrative": bool(w and w.illustrative), "decisions": decisions,
             "n_checked": len(checked), "notes": notes,
