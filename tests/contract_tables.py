@@ -311,19 +311,77 @@ def make_manifest() -> dict:
     }
 
 
-def make_tables(seed: int = 7) -> dict:
-    """Every stage-1–5 table the maps and the report read (see module docstring)."""
+DEFINITION_ROWS = [
+    {"part": "definition", "theme_id": "", "workshop": "workshop_2",
+     "text": "Compassion is recognising a person's distress and connecting with them as a person, and acting to "
+             "relieve it, in ways patients, carers, students and radiographers all recognise."},
+    {"part": "element", "theme_id": "I01", "text": "staff use names and remember details", "workshop": "workshop_1"},
+    {"part": "element", "theme_id": "I02", "text": "delays are explained honestly & understanding is checked",
+     "workshop": "workshop_1"},
+]
+
+#: With ``make_tables(split=True)``: workshop 2 splits students:T02 into two parts by turn,
+#: the first merged into I02, the second into I04 (so a split flows to two integrated themes).
+SPLIT_PARTS = {"students:T02.1": ("Explaining the mask", "I02"), "students:T02.2": ("Staying calm when scared", "I04")}
+
+
+def _apply_split(tables: dict) -> None:
+    st = tables["segment_themes"]
+    members = st.index[st["group_theme"] == "students:T02"]
+    half = len(members) // 2
+    for k, (part, (_label, target)) in enumerate(SPLIT_PARTS.items()):
+        rows = members[:half] if k == 0 else members[half:]
+        st.loc[rows, "group_theme"] = part
+        st.loc[rows, "integrated_theme"] = target
+    integ = tables["integrated"]
+    for tid, sources in (("I02", "radiographers:T04;patients_carers:T04;students:T02.1"),
+                         ("I04", "radiographers:T01;patients_carers:T03;students:T04;students:T02.2")):
+        row = integ["theme_id"] == tid
+        integ.loc[row, "source_themes"] = sources
+        integ.loc[row, "n_segments"] = int((st["integrated_theme"] == tid).sum())
+    tables["split_parts"] = pd.DataFrame(
+        [{"theme_id": part, "parent": "students:T02", "participant_group": "students", "label": label,
+          "keywords": "mask; calm", "n_segments": int((st["group_theme"] == part).sum()), "workshop": "workshop_2"}
+         for part, (label, _t) in SPLIT_PARTS.items()])
+    tables["audit"] = pd.concat([tables["audit"], pd.DataFrame([{
+        "workshop": "workshop_2", "index": 1, "action": "split", "inputs": "students:T02",
+        "outputs": "students:T02.1;students:T02.2", "rationale": "Two different things: the mask, and fear itself.",
+        "check": ""}])], ignore_index=True)
+
+
+def make_audit() -> pd.DataFrame:
+    """workshop_audit.csv of the fixture's decisions (merges, a drop, links)."""
+    rows = [{"workshop": w or "workshop_1", "index": k + 1, "action": "merge", "inputs": ";".join(sources),
+             "outputs": iid, "rationale": f"The room heard {label.lower()} from every group.",
+             "check": ";".join(f"checked: {s} (0000000{k}) unchanged" for s in sources)}
+            for k, (iid, label, status, sources, w, _d) in enumerate(INTEGRATED) if status == "agreed"]
+    rows.append({"workshop": "workshop_1", "index": 9, "action": "drop", "inputs": "students:T01", "outputs": "",
+                 "rationale": "Paperwork talk from the warm-up question.", "check": ""})
+    rows += [{"workshop": w, "index": 20 + k, "action": "link", "inputs": f"{a};{b}", "outputs": rel,
+              "rationale": "", "check": ""} for k, (a, b, rel, w) in enumerate(LINKS)]
+    return pd.DataFrame(rows, columns=["workshop", "index", "action", "inputs", "outputs", "rationale", "check"])
+
+
+def make_tables(seed: int = 7, split: bool = False) -> dict:
+    """Every stage-1–5 table the maps and the report read (see module docstring); with
+    ``split``, one group theme split into two parts (:data:`SPLIT_PARTS`)."""
     segments, assignments, embeddings = make_segments(seed)
     group_themes = make_group_themes(segments, assignments)
     integrated, segment_themes, links = make_integration(segments, assignments)
-    return {
+    tables = {
         "segments": segments, "embeddings": embeddings, "assignments": assignments,
         "group_themes": group_themes, "integrated": integrated, "segment_themes": segment_themes,
         "links": links, "hierarchy": make_hierarchy(group_themes, embeddings, segments, assignments),
         "talk_share": make_talk_share(segments), "theme_quality": make_theme_quality(group_themes),
         "disclosures": make_disclosures(), "framework": make_framework(integrated, group_themes),
-        "definition": DEFINITION, "manifest": make_manifest(),
+        "definition": DEFINITION, "definition_table": pd.DataFrame(DEFINITION_ROWS), "manifest": make_manifest(),
+        "audit": make_audit(),
+        "split_parts": pd.DataFrame(columns=["theme_id", "parent", "participant_group", "label", "keywords",
+                                             "n_segments", "workshop"]),
     }
+    if split:
+        _apply_split(tables)
+    return tables
 
 
 def make_study(root: Path, synthetic: bool = True) -> Study:
@@ -352,8 +410,11 @@ def write_output_dir(out: Path, tables: dict | None = None, figures: bool = True
     for name, key in (("group_themes.csv", "group_themes"), ("integrated_themes.csv", "integrated"),
                       ("theme_links.csv", "links"), ("theme_hierarchy.csv", "hierarchy"),
                       ("talk_share.csv", "talk_share"), ("theme_quality.csv", "theme_quality"),
-                      ("disclosures.csv", "disclosures"), ("framework.csv", "framework")):
-        tables[key].to_csv(out / name, index=False)
+                      ("disclosures.csv", "disclosures"), ("framework.csv", "framework"),
+                      ("definition.csv", "definition_table"), ("workshop_audit.csv", "audit"),
+                      ("split_themes.csv", "split_parts")):
+        if key in tables:
+            tables[key].to_csv(out / name, index=False)
     (out / "definition.md").write_text(tables["definition"], encoding="utf-8")
     (out / "run_manifest.json").write_text(json.dumps(tables["manifest"], indent=2), encoding="utf-8")
     (out / "export_status.txt").write_text("Export refused: 1 unresolved disclosure (FG03 turn 9).\n",

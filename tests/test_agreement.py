@@ -103,13 +103,13 @@ def test_agreement_reaches_the_report_with_coded_quotes(study, tmp_path):
     assert set(got.per_code["code"]) == {D, "Team"}
     written = write_agreement(tmp_path, got)
     assert [p.name for p in written] == ["human_agreement.csv", "human_disagreements.csv"]
-    section = report._agreement(tmp_path, None)
+    section = report.section_html(tmp_path, "agreement")
     assert "Gwet&#x27;s AC1" in section or "Gwet's AC1" in section
     assert "k-means F1" in section and "Team" in section
     # no coding this time: the tables of the earlier run go, and the report says how to compare
     none = compare_human_coding("", segments, utterances, study["segment_themes"])
     assert write_agreement(tmp_path, none) == [] and not (tmp_path / "human_agreement.csv").exists()
-    assert "set <code>human_codes</code> in notebook 07" in report._agreement(tmp_path, None)
+    assert "set <code>human_codes</code> in notebook 07" in report.section_html(tmp_path, "agreement")
 
 
 def test_disagreement_quotes_are_the_coded_text(study, mapped):

@@ -610,7 +610,7 @@ def test_integrated_shares_are_normalised_by_each_groups_talk(tmp_path):
     assert "dominated" not in r["flags"] and "missing voice" not in r["flags"]
     assert list(result.integrated.columns) == [
         "theme_id", "label", "description", "status", "source_themes", "n_segments", "n_speakers",
-        "share_radiographers", "share_students", "balance", "flags", "workshop"]
+        "share_radiographers", "share_students", "balance", "flags", "caveats", "workshop"]
 
 
 def test_integrated_table_flags_missing_voices_and_a_single_speaker(data, tmp_path):

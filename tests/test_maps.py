@@ -334,6 +334,71 @@ def test_lineage_html_has_hover_titles_and_escapes(tables):
     assert "<title>" in page and "dropped" in page
 
 
+@pytest.fixture(scope="module")
+def split_tables():
+    """The fixture after a workshop split students:T02 into two labelled parts (I02 and I04)."""
+    tables = ct.make_tables(split=True)
+    tables["themes_and_parts"] = maps.with_split_parts(tables["group_themes"], tables["split_parts"])
+    return tables
+
+
+@pytest.mark.parametrize("with_parts_table", [True, False])
+def test_lineage_split_theme_flows_to_its_parts_only_and_totals_are_conserved(split_tables, with_parts_table):
+    st = split_tables["segment_themes"]
+    themes = split_tables["themes_and_parts"] if with_parts_table else split_tables["group_themes"]
+    fig = maps.plot_lineage(themes, split_tables["integrated"], st, PALETTE, LABELS)
+    ax = fig.axes[0]
+    nodes = {p.get_gid()[len("node:"):]: p for p in ax.patches if (p.get_gid() or "").startswith("node:")}
+    bands = [p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("band:")]
+    assert "students:T02" not in nodes and not [b for b in bands if b.startswith("band:students:T02->")]
+    assert {"band:students:T02.1->I02", "band:students:T02.2->I04"} <= set(bands)
+    left = [n for n in nodes if ":" in n]
+    right = [n for n in nodes if ":" not in n]
+    # one height per segment on both sides: the totals left and right are the segments of the study
+    height = sum(nodes[n].get_height() for n in left)
+    assert height == pytest.approx(sum(nodes[n].get_height() for n in right), rel=1e-9)
+    sizes = st["group_theme"].value_counts()
+    assert set(left) == set(sizes.index)
+    assert height / len(st) == pytest.approx(nodes["students:T02.1"].get_height() / sizes["students:T02.1"], rel=1e-9)
+    labels = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    if with_parts_table:
+        assert labels["label:students:T02.1"].startswith("T02.1 Explaining the mask · part of T02 (")
+        assert labels["label:students:T02.2"].startswith("T02.2 Staying calm when scared · part of T02 (")
+    else:  # without the parts table a part is still named, after its parent
+        assert labels["label:students:T02.1"].startswith("T02.1 mask / explain / scared (part 1) · part of T02")
+    assert_labels_do_not_overlap(fig)
+
+
+def test_lineage_html_names_split_parts_and_is_keyboard_focusable(split_tables):
+    page = maps.lineage_html(split_tables["themes_and_parts"], split_tables["integrated"],
+                             split_tables["segment_themes"], PALETTE, LABELS)
+    _assert_offline(page)
+    assert 'data-b="I02"' in page and 'data-a="students:T02"' not in page
+    focusable = re.findall(r'<g class="node" data-node="([^"]+)" tabindex="0" role="button" aria-label="([^"]+)">'
+                           r'<title>([^<]+)</title>', page)
+    ids = {node for node, _label, _title in focusable}
+    assert {"students:T02.1", "students:T02.2", "I02", "I04", "dropped"} <= ids
+    assert all(label == title for _node, label, title in focusable)  # focus tells what hovering tells
+    assert "students:T02.1 · Explaining the mask (Student therapeutic radiographers; split from students:T02" in page
+    data = json.loads(re.search(r'<script type="application/json" id="lineage-data">(.*?)</script>', page,
+                                re.S).group(1))
+    assert any("→ I04" in f for f in data["students:T02.2"]["flows"])
+
+
+def test_thematic_map_labels_split_parts(split_tables, cooc):
+    args = (split_tables["integrated"], split_tables["themes_and_parts"], split_tables["segment_themes"],
+            split_tables["links"], cooc, PALETTE, LABELS)
+    layout = maps.thematic_map_layout(*args)
+    labels = {n.id: n.label.replace("\n", " ") for n in layout.nodes}
+    assert labels["students:T02.1"].startswith("T02.1 Explaining")
+    assert labels["students:T02.2"].startswith("T02.2 Staying calm")
+    page = maps.thematic_map_html(*args)
+    assert 'aria-label="students:T02.1 · Explaining the mask"' in page
+    bare = maps.thematic_map_layout(split_tables["integrated"], split_tables["group_themes"],
+                                    split_tables["segment_themes"], split_tables["links"], cooc, PALETTE, LABELS)
+    assert {n.id: n.label for n in bare.nodes}["students:T02.1"].replace("\n", " ").startswith("T02.1 mask / explain")
+
+
 # --------------------------------------------------------------------------- segment map and dendrogram
 
 @pytest.mark.parametrize("group", ct.GROUPS)

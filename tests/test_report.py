@@ -51,7 +51,9 @@ def assert_self_contained(page: str):
     for src in re.findall(r"""src\s*=\s*["']([^"']*)["']""", page):
         assert src.startswith("data:image/"), src[:40]
     for href in re.findall(r"""href\s*=\s*["']([^"']*)["']""", page):
-        assert href.startswith("#"), href
+        # in-page anchors, or a file of the same output folder (interactive figures, board, packs)
+        assert href.startswith("#") or re.fullmatch(r"(figures|workshop_packs)/[\w.-]+\.html|workshop_board\.html",
+                                                    href), href
 
 
 def test_report_has_every_section_in_order(page):
@@ -96,13 +98,16 @@ def test_report_sections_show_the_data(page, study):
     maps_section = _section(page, "maps")
     for g in study.group_ids:
         assert html.escape(study.group_labels[g]) in maps_section
-    assert "figures/thematic_map.html" in maps_section
+    assert '<a href="figures/thematic_map.html">' in maps_section  # a link, not text
+    assert 'href="figures/theme_lineage.html"' not in maps_section  # no link to a file that is not there
     definition = _section(page, "definition")
-    assert "<strong>recognising</strong>" in definition and "<li>" in definition
-    assert "Uses the patient&#x27;s preferred name" in definition
+    assert "Compassion is recognising a person&#39;s distress" in definition and "<li>" in definition
+    assert "delays are explained honestly &amp; understanding is checked" in definition
+    assert "Uses the patient&#39;s preferred name" in definition
     repro = _section(page, "reproducibility")
     assert "0123456789ab" in repro and "0123456789abcdef0123" not in repro  # short sha256
-    assert "bertopic" in repro and "41.5" in repro
+    assert "bertopic" in repro and "0.17.4" in repro and "make verify STUDY=" in repro
+    assert "41.5" not in repro  # timings change from run to run; they stay in the manifest
 
 
 def test_report_disclosure_gives_counts_not_details(page):
@@ -130,19 +135,21 @@ def test_report_escapes_text_from_data(out_dir, study, tmp_path):
     it = pd.read_csv(hostile / "integrated_themes.csv")
     it.loc[0, "label"] = '<img src="https://example.org/x.png">'
     it.to_csv(hostile / "integrated_themes.csv", index=False)
-    (hostile / "definition.md").write_text("# Def <b>x</b>\n\n[a link](https://example.org) and <iframe>\n")
+    pd.DataFrame([{"part": "definition", "theme_id": "", "text": "Def <b>x</b> and <iframe>", "workshop": ""}]).to_csv(
+        hostile / "definition.csv", index=False)
     page = report.build_report(hostile, study)
     assert "<script>" not in page and "<iframe>" not in page and '<img src="https' not in page
-    assert "&lt;script&gt;alert" in page and "&lt;img src=" in page
-    assert "a link" in page  # link text kept, target dropped
+    assert "&lt;script&gt;alert" in page and "&lt;img src=" in page and "Def &lt;b&gt;x&lt;/b&gt;" in page
     assert "Compassion in radiotherapy &lt;fixture&gt;" in page  # the study title is escaped too
 
 
 def test_missing_files_are_said_plainly_and_never_crash(study, tmp_path):
     page = report.build_report(tmp_path / "empty", study)
     assert_self_contained(page)
-    for key in ("talk", "themes", "quality", "integrated", "maps", "definition", "disclosure", "reproducibility"):
+    for key in ("summary", "workshops", "talk", "themes", "quality", "integrated", "maps", "definition",
+                "disclosure"):
         assert "Not available" in _section(page, key), key
+    assert "Not filled in this copy" in _section(page, "reproducibility")
     assert "talk_share.csv" in _section(page, "talk")
     assert "FG01" in _section(page, "design")  # the design comes from study.yml, always there
 
@@ -164,13 +171,6 @@ def test_write_report_is_atomic(out_dir, study):
     assert path == out_dir / "report.html"
     assert path.read_text(encoding="utf-8") == report.build_report(out_dir, study)
     assert not [p for p in out_dir.iterdir() if p.name.endswith(".part")]
-
-
-def test_markdown_subset():
-    out = report.markdown_to_html("# Title\n\nSome **bold** and *it*.\n\n- one\n- two\n\n1. first\n\n> quoted <x>")
-    assert "<h3>Title</h3>" in out and "<strong>bold</strong>" in out and "<em>it</em>" in out
-    assert "<ul><li>one</li><li>two</li></ul>" in out and "<ol><li>first</li></ol>" in out
-    assert "<blockquote>quoted &lt;x&gt;</blockquote>" in out
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -221,7 +221,7 @@ def test_report_shows_talk_gaps_ingest_warnings_theme_caveats_and_decision_check
                    "rationale": "", "check": "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 "
                                              "(9f8e7d6c), overlap 0.74"}]).to_csv(out / "workshop_audit.csv", index=False)
     page = report.build_report(out, study)
-    talk, themes_html, integrated = _section(page, "talk"), _section(page, "themes"), _section(page, "integrated")
+    talk, themes_html, workshops = _section(page, "talk"), _section(page, "themes"), _section(page, "workshops")
     assert "students: no participant talk; no themes" in talk and "line 7: repaired from Windows-1252" in talk
     assert themes_html.count("⚠ unstable") == 1 and "too few segments for density clustering" in themes_html
-    assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in integrated
+    assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in workshops

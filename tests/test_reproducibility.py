@@ -104,6 +104,32 @@ def test_the_manifest_of_the_readme_run_is_complete(reruns):
     assert {i["path"] for i in manifest["inputs"]} >= {str(SMALL_STUDY.relative_to(ROOT))}
 
 
+def test_the_report_of_the_readme_run_has_its_reproducibility_section_filled(reruns):
+    import hashlib
+    import html
+    import re
+
+    manifest = json.loads((reruns["first"] / "run_manifest.json").read_text())
+    page = (reruns["first"] / "report.html").read_text(encoding="utf-8")
+    section = html.unescape(re.search(r'<section id="reproducibility">(.*?)</section>', page, re.S).group(1))
+    assert "Not filled" not in section and "could not be built" not in section
+    for item in manifest["inputs"]:
+        assert item["path"] in section and item["sha256"][:12] in section
+    for name, version in manifest["environment"]["packages"].items():
+        assert f"<td>{name}</td><td>{version}</td>" in section
+    assert f"make verify STUDY={SMALL_STUDY.relative_to(ROOT)} MANIFEST=" in section
+    assert "seed</code> = 20200" in section
+    # the report lists every output but itself; the manifest adds the report's own sha256 last
+    others = [o for o in manifest["outputs"] if o["path"] != "report.html"]
+    assert len(others) == len(manifest["outputs"]) - 1
+    assert f"{len(others)} output files carry a sha256" in section
+    digest = hashlib.sha256("".join(f"{o['path']}  {o['sha256']}\n"
+                                    for o in sorted(others, key=lambda o: o["path"])).encode()).hexdigest()
+    assert digest in section
+    report = next(o for o in manifest["outputs"] if o["path"] == "report.html")
+    assert report["sha256"] == pipeline.sha256(reruns["first"] / "report.html")
+
+
 def test_make_verify_finds_every_output_of_the_published_run_identical(reruns):
     published = json.loads((reruns["first"] / "run_manifest.json").read_text())
     n = len(published["outputs"])

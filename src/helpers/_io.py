@@ -60,6 +60,14 @@ def write_npy_atomic(array, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def smallest_text_pt(fig) -> float:
+    """The smallest font size (points, at the figure's own size) of any visible text in ``fig``."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return float(min(sizes, default=0.0))
+
+
 def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) -> list[Path]:
     """Write ``fig`` as ``stem.<format>`` for each format, atomically; close the figure.
 
@@ -75,7 +83,9 @@ def save_figure(fig, stem: str | os.PathLike, formats=("png",), dpi: int = 200) 
         for fmt in formats:
             fmt = str(fmt).lower().lstrip(".")
             path = stem.parent / f"{stem.name}.{fmt}"
-            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(fmt)
+            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
+                        # the report reads these to show the figure where its text is large enough
+                        "png": {"min_font_pt": f"{smallest_text_pt(fig):g}"}}.get(fmt)
             with atomic_path(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "helpers.maps"}):
                 fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white",
                             metadata=metadata)

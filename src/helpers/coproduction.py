@@ -491,6 +491,7 @@ def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: p
         row.update({f"share_{g}": round(shares[g], 4) for g in group_ids})
         row["balance"] = round(balance_index(shares), 4)
         row["flags"] = "; ".join(balance_flags(shares, top))
+        row["caveats"] = "; ".join(inherited_caveats(th.sources, state))
         row["workshop"] = th.workshop
         rows.append(row)
     integrated = pd.DataFrame(rows)
@@ -565,6 +566,71 @@ def framework_table(state: Integration, seg: pd.DataFrame, group_ids: list[str])
                          "description": th.description, **quotes})
     columns = ["theme_id", "label", "attribute", "behaviour", "description"] + [f"quote_{g}" for g in group_ids]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _parent_theme(state: Integration, tid: str) -> str:
+    """The group theme a split part came from (itself for a theme that was not split)."""
+    while tid in state.split_from:
+        tid = state.split_from[tid]
+    return tid
+
+
+def inherited_caveats(sources: list[str], state: Integration) -> list[str]:
+    """What an integrated theme inherits from the group themes it rests on: one caveat per
+    source theme that stage 4 marked unstable or that comes from a small group (a split
+    part inherits its parent's)."""
+    caveats = []
+    for src in sources:
+        parent = _parent_theme(state, src)
+        if parent not in state.group_themes.index:
+            continue
+        row = state.group_themes.loc[parent]
+        if cell_flag(row.get("unstable")):
+            caveats.append(f"rests on an unstable theme: {src}")
+        if "small group" in cell_text(row.get("caveat")):
+            caveats.append(f"rests on a small group's theme: {src}")
+    return caveats
+
+
+#: Columns of ``split_themes.csv``: the parts workshops made by splitting a group theme.
+SPLIT_COLUMNS = ["theme_id", "parent", "participant_group", "label", "keywords", "n_segments", "workshop"]
+
+
+def split_parts_table(result: IntegrationResult) -> pd.DataFrame:
+    """One row per part made by a ``split`` decision, with the label the workshop gave it
+    (so maps, lineage and report can name it) and the segments it holds in this run."""
+    state = result.state
+    sizes = result.segment_themes["group_theme"].value_counts().to_dict()
+    where = {out: row["workshop"] for row in state.audit if row["action"] == "split"
+             for out in row["outputs"].split(";") if out}
+    rows = [{"theme_id": part, "parent": parent, "participant_group": state.group_of.get(part, ""),
+             "label": state.labels.get(part, part), "keywords": "; ".join(state.keywords.get(part, [])),
+             "n_segments": int(sizes.get(part, 0)), "workshop": where.get(part, "")}
+            for part, parent in sorted(state.split_from.items())]
+    return pd.DataFrame(rows, columns=SPLIT_COLUMNS)
+
+
+#: Columns of ``definition.csv``: the co-produced definition as data for the report.
+DEFINITION_COLUMNS = ["part", "theme_id", "text", "workshop"]
+
+
+def definition_table(result: IntegrationResult) -> pd.DataFrame:
+    """The co-produced definition as rows: ``definition`` (the agreed wording, or the one
+    assembled from the elements) and each ``element`` with the integrated theme and
+    workshop it came from."""
+    state = result.state
+    rows = []
+    if result.definition:
+        rows.append({"part": "definition", "theme_id": "", "text": result.definition,
+                     "workshop": state.definition_source if state.definition else ""})
+    define_at = {row["inputs"]: row["workshop"] for row in state.audit if row["action"] == "define"}
+    for tid in sorted(state.integrated):
+        theme = state.integrated[tid]
+        if theme.dropped:
+            continue
+        rows += [{"part": "element", "theme_id": tid, "text": e, "workshop": define_at.get(tid, "")}
+                 for e in theme.definition_elements]
+    return pd.DataFrame(rows, columns=DEFINITION_COLUMNS)
 
 
 def definition_markdown(result: IntegrationResult, study_title: str) -> str:

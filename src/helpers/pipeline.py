@@ -284,7 +284,16 @@ def build_manifest(study: Study, output_dir: Path) -> dict:
 
 
 def write_manifest(study: Study, output_dir: Path) -> Path:
+    """Write the manifest and the final report. The report shows the manifest of every
+    other output, so it is written from that manifest first; its own sha256 is added
+    last (a report cannot list its own checksum)."""
+    from .report import REPORT, write_report
+
     manifest = build_manifest(study, output_dir)
+    outputs = [o for o in manifest["outputs"] if o["path"] != REPORT]
+    report = write_report(output_dir, study, {**manifest, "outputs": outputs})
+    outputs.append({"path": REPORT, "sha256": sha256(report), "bytes": report.stat().st_size})
+    manifest["outputs"] = sorted(outputs, key=lambda o: Path(o["path"]).parts)  # the order of result_files
     return write_text_atomic(output_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
@@ -357,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         study, output_dir = load_study(argv[1]), Path(argv[2])
         path = write_manifest(study, output_dir)
         total = json.loads(path.read_text())["seconds_total"]
-        print(f"✓ {path} ({total:.1f} s of notebooks)")
+        print(f"✓ {path} ({total:.1f} s of notebooks) and the final {output_dir / 'report.html'}")
         return 0
     if argv[:1] == ["verify"] and len(argv) == 3:
         published = json.loads(Path(argv[1]).read_text())

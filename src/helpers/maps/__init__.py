@@ -21,7 +21,7 @@ position (with a thin leader line when a label had to move away).
 """
 
 from .._io import save_figure
-from ._common import MIN_FONT, collect_quotes
+from ._common import MIN_FONT, collect_quotes, split_parent, with_split_parts
 from .cooccurrence import cooccurrence_edges
 from .dendrogram import plot_theme_dendrogram
 from .group_figures import save_group_figures, start_group_figures
@@ -41,5 +41,5 @@ __all__ = [
     "MIN_FONT", "ThematicMapLayout", "collect_quotes", "cooccurrence_edges", "format_share", "lineage_html",
     "plot_lineage", "plot_segment_map", "plot_theme_dendrogram", "plot_theme_group_heatmap", "plot_thematic_map",
     "render_thematic_map", "save_figure", "save_group_figures", "start_group_figures", "theme_colours",
-    "thematic_map_html", "thematic_map_layout", "thematic_map_svg",
+    "thematic_map_html", "thematic_map_layout", "thematic_map_svg", "split_parent", "with_split_parts",
 ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import json
+from importlib import resources
 import math
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -111,6 +113,55 @@ def _group_theme_lookup(group_themes: pd.DataFrame | None) -> dict[str, dict]:
     if group_themes is None or group_themes.empty or "theme_id" not in group_themes.columns:
         return {}
     return {_text(r["theme_id"]): r for r in group_themes.to_dict("records")}
+
+
+#: A part made by a workshop's ``split`` decision: ``<group theme id>.<n>``.
+_SPLIT_PART = re.compile(r"^(?P<parent>.+)\.(?P<n>\d+)$")
+
+
+def split_parent(theme_id: str) -> str:
+    """The group theme a split part came from (``students:T05.1`` → ``students:T05``), else ""."""
+    match = _SPLIT_PART.match(_text(theme_id))
+    return match.group("parent") if match and ":" in match.group("parent") else ""
+
+
+def with_split_parts(group_themes: pd.DataFrame, split_parts: pd.DataFrame | None) -> pd.DataFrame:
+    """``group_themes`` plus one row per part a workshop made by splitting a theme
+    (``split_themes.csv``): the part's own label, keywords and segments, its parent in
+    ``parent`` and the parent's stability flags, so every figure names the parts."""
+    if split_parts is None or split_parts.empty or "theme_id" not in split_parts.columns:
+        return group_themes
+    parents = _group_theme_lookup(group_themes)
+    rows = []
+    for part in split_parts.to_dict("records"):
+        parent = parents.get(_text(part.get("parent")), {})
+        n, n_parent = _num(part.get("n_segments")), _num(parent.get("n_segments"))
+        rows.append({"participant_group": _text(part.get("participant_group")) or _text(parent.get("participant_group")),
+                     "theme_id": _text(part.get("theme_id")), "label": _text(part.get("label")),
+                     "keywords": _text(part.get("keywords")) or _text(parent.get("keywords")),
+                     "n_segments": int(n),
+                     "share_of_group": _num(parent.get("share_of_group")) * n / n_parent if n_parent else None,
+                     "unstable": parent.get("unstable"), "caveat": parent.get("caveat"),
+                     "parent": _text(part.get("parent"))})
+    return pd.concat([group_themes, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _theme_row(lookup: dict[str, dict], theme_id: str) -> dict:
+    """A group theme's row; for a split part not in the table, one named after its parent
+    (``<parent label> (part 2)``), so no part is ever shown without a label."""
+    if theme_id in lookup:
+        return lookup[theme_id]
+    parent = split_parent(theme_id)
+    if parent:
+        row = dict(lookup.get(parent, {}))
+        number = theme_id.rsplit(".", 1)[1]
+        row.update({"theme_id": theme_id, "parent": parent, "n_segments": None,
+                    "label": f"{_text(row.get('label')) or parent} (part {number})",
+                    "participant_group": _text(row.get("participant_group")) or _group_of(theme_id)})
+        for k in [c for c in row if str(c).startswith("quote_")]:
+            row[k] = ""  # the parent's quotes may belong to the other part
+        return row
+    return {}
 
 
 def _quotes_of(row: dict | None) -> list[str]:
@@ -334,35 +385,11 @@ def _title(fig: Figure, title: str, subtitle: str = ""):
 
 # --------------------------------------------------------------------------- HTML helpers
 
-_HTML_CSS = """
-:root{--ink:#222;--mid:#555;--line:#ddd;--bg:#fff;--accent:#4477AA}
-*{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg);line-height:1.45}
-header{padding:1rem 1.5rem .5rem}
-h1{font-size:1.35rem;margin:0 0 .25rem}
-.sub{color:var(--mid);margin:0;font-size:.92rem}
-main{display:flex;flex-wrap:wrap;gap:1rem;padding:0 1.5rem 1.5rem}
-.chart{flex:3 1 36rem;min-width:20rem}
-.chart svg{width:100%;height:auto;display:block;border:1px solid var(--line);border-radius:6px}
-aside{flex:1 1 18rem;max-width:32rem;border:1px solid var(--line);border-radius:6px;padding:.9rem 1rem;font-size:.92rem;align-self:flex-start;position:sticky;top:.5rem;max-height:96vh;overflow:auto}
-aside h2{font-size:1.05rem;margin:.1rem 0 .4rem}
-aside .meta{color:var(--mid);font-size:.85rem;margin:.1rem 0 .5rem}
-aside blockquote{margin:.4rem 0;padding:.3rem .6rem;border-left:3px solid var(--line);font-style:italic}
-.bar{display:flex;align-items:center;gap:.4rem;margin:.15rem 0;font-size:.85rem}
-.bar span.name{flex:0 0 9.5rem}
-.bar span.track{flex:1;height:.7rem;background:#eee;border-radius:3px;overflow:hidden}
-.bar span.fill{display:block;height:100%}
-.flag{color:#8B1A1A;font-weight:600}
-.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:.85rem;color:var(--mid);margin:.5rem 0 0}
-.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;margin-right:.35rem;vertical-align:-.1rem}
-svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-.node{cursor:pointer;outline:none}
-.node:focus circle,.node.active circle{stroke:#000;stroke-width:3}
-.edge{transition:opacity .15s}
-svg.dim .edge:not(.active){opacity:.15}
-.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-@media print{aside{position:static;max-height:none}}
-"""
+def asset_text(name: str) -> str:
+    """A CSS or JavaScript file of the figure pages (package data under ``maps/assets``)."""
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+
+
 
 def _json_script(element_id: str, payload) -> str:
     """JSON inside a <script> element, safe against ``</script>`` and HTML parsing."""
@@ -374,7 +401,7 @@ def _json_script(element_id: str, payload) -> str:
 def _page(title: str, subtitle: str, body: str, script: str = "") -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_e(title)}</title>\n<style>{_HTML_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{_e(title)}</title>\n<style>{asset_text('figure.css')}</style>\n</head>\n<body>\n"
             f"<header><h1>{_e(title)}</h1><p class=\"sub\">{_e(subtitle)}</p></header>\n"
             f"{body}\n{script}\n</body>\n</html>\n")
 

@@ -16,7 +16,7 @@ from matplotlib.path import Path as MplPath
 
 from ._common import (DARK, DROPPED, GREY, LIGHT, MID, _e, _figure, _group_of, _group_theme_lookup, _integrated_table,
                       _is_proposed, _legend_html, _legend_strip, _local_id, _num, _page, _short, _split, _svg_text, _text,
-                      _title, _wrap)
+                      _json_script, _theme_row, _title, _wrap, asset_text, split_parent)
 
 
 @dataclass
@@ -32,7 +32,10 @@ class _Bar:
 
 
 def _lineage_flows(group_themes, integrated, segment_themes) -> Counter:
-    """Segments flowing from each group theme to its integrated theme (or to ``dropped``)."""
+    """Segments flowing from each group theme to its integrated theme (or to ``dropped``).
+
+    A theme a workshop split flows through its parts only: its segments belong to the
+    parts, so the totals on the left and on the right are the same."""
     integ = _integrated_table(integrated)
     flows: Counter = Counter()
     seen = set()
@@ -44,12 +47,13 @@ def _lineage_flows(group_themes, integrated, segment_themes) -> Counter:
                 flows[(g, _text(i) or DROPPED)] += 1
                 seen.add(g)
     lookup = _group_theme_lookup(group_themes)
+    was_split = {split_parent(t) for t in seen | set(lookup)} | {_text(r.get("parent")) for r in lookup.values()}
     targets: dict[str, list[str]] = {}
     for row in integ.itertuples(index=False):
         for src in _split(row.source_themes):
             targets.setdefault(src, []).append(row.theme_id)
     for tid, row in lookup.items():
-        if tid in seen:
+        if tid in seen or tid in was_split:
             continue
         n = max(_num(row.get("n_segments"), 0.0), 0.0)
         if n <= 0:
@@ -65,7 +69,8 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     lookup = _group_theme_lookup(group_themes)
     flows = _lineage_flows(group_themes, integrated, segment_themes)
     group_order = {g: i for i, g in enumerate(palette)}
-    left_ids = sorted({g for g, _ in flows} | set(lookup),
+    split = {split_parent(g) for g, _ in flows} | {_text(r.get("parent")) for r in lookup.values()}
+    left_ids = sorted({g for g, _ in flows} | (set(lookup) - split),
                       key=lambda t: (group_order.get(_group_of(t) or _text(lookup.get(t, {}).get("participant_group")),
                                                      len(group_order)), t))
     right_ids = list(integ["theme_id"])
@@ -99,11 +104,12 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     integ_rows = {r["theme_id"]: r for r in integ.to_dict("records")}
     left = []
     for g in left_ids:
-        row = lookup.get(g, {})
+        row = _theme_row(lookup, g)
         group = _text(row.get("participant_group")) or _group_of(g)
         n = out_n.get(g, 0.0) or max(_num(row.get("n_segments")), 0.0)
-        left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)} ({n:.0f})", palette.get(group, LIGHT),
-                         n, group=group))
+        part_of = f" · part of {_local_id(_text(row.get('parent')))}" if _text(row.get("parent")) else ""
+        left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)}{part_of} ({n:.0f})",
+                         palette.get(group, LIGHT), n, group=group))
     right = []
     for i in right_ids:
         if i == DROPPED:
@@ -283,31 +289,31 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
              'group themes (stage 4)</text>',
              f'<text x="{xr0}" y="22" text-anchor="start" font-size="14" font-weight="bold" fill="{MID}">'
              'integrated themes (stage 5)</text>']
-    names = {b.id: b.label.replace("\n", " ") for b in left + right}
+    band_tips, details = [], {}
     for g, i, n, yl0, yl1, yr0, yr1, colour in bands:
         xm = (xl1 + xr0) / 2
         d = (f"M{xl1},{y(yl1):.1f} C{xm},{y(yl1):.1f} {xm},{y(yr1):.1f} {xr0},{y(yr1):.1f} L{xr0},{y(yr0):.1f} "
              f"C{xm},{y(yr0):.1f} {xm},{y(yl0):.1f} {xl1},{y(yl0):.1f} Z")
-        tip = f"{g} {_text(lookup.get(g, {}).get('label'))} → {i if i != DROPPED else 'dropped'}: {n:.0f} segments"
+        tip = (f"{g} {_text(_theme_row(lookup, g).get('label'))} → "
+               f"{i if i != DROPPED else 'dropped'}: {n:.0f} segments")
+        band_tips.append((g, i, tip))
         parts.append(f'<path class="band" data-a="{_e(g)}" data-b="{_e(i)}" d="{d}" fill="{_e(colour)}" '
                      f'fill-opacity="0.45"><title>{_e(tip)}</title></path>')
     for b in left:
+        row = _theme_row(lookup, b.id)
         group = group_labels.get(b.group, b.group)
-        tip = f"{b.id} · {_text(lookup.get(b.id, {}).get('label'))} ({group}): {b.n:.0f} segments"
-        parts.append(f'<rect class="bar" data-node="{_e(b.id)}" x="{xl0}" y="{y(b.y1):.1f}" width="{xl1 - xl0}" '
-                     f'height="{max(y(b.y0) - y(b.y1), 1):.1f}" fill="{_e(b.colour)}"><title>{_e(tip)}</title></rect>')
+        parent = _text(row.get("parent"))
+        origin = f"; split from {parent} {_text(_theme_row(lookup, parent).get('label'))}" if parent else ""
+        details[b.id] = f"{b.id} · {_text(row.get('label'))} ({group}{origin}): {b.n:.0f} segments"
     for b in right:
         if b.id == DROPPED:
-            tip = f"dropped in the workshops: {b.n:.0f} segments"
+            details[b.id] = f"dropped in the workshops: {b.n:.0f} segments"
         else:
             row = integ_rows.get(b.id, {})
-            tip = f"{b.id} · {_text(row.get('label'))} ({_text(row.get('status')) or 'agreed'}): {b.n:.0f} segments"
-        style = ('fill="#fff" stroke="#4D4D4D" stroke-dasharray="4 3" stroke-width="1.5"' if b.proposed
-                 else f'fill="{_e(b.colour)}"')
-        parts.append(f'<rect class="bar" data-node="{_e(b.id)}" x="{xr0}" y="{y(b.y1):.1f}" width="{xr1 - xr0}" '
-                     f'height="{max(y(b.y0) - y(b.y1), 1):.1f}" {style}><title>{_e(tip)}</title></rect>')
+            details[b.id] = (f"{b.id} · {_text(row.get('label'))} ({_text(row.get('status')) or 'agreed'}): "
+                             f"{b.n:.0f} segments")
     font = 12.5
-    for bars, x_node, x_text, anchor in ((left, xl0, xl0 - 8, "end"), (right, xr1, xr1 + 8, "start")):
+    for bars, x_bar, x_node, x_text, anchor in ((left, xl0, xl0, xl0 - 8, "end"), (right, xr0, xr1, xr1 + 8, "start")):
         centres = [-(y((b.y0 + b.y1) / 2)) for b in bars]  # y up for the spreading
         heights = [(b.label.count("\n") + 1) * font * 1.2 for b in bars]
         ys = _spread_1d(centres, heights, -(height - 4), -(top - 6), 3)
@@ -316,20 +322,24 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
             if abs(yy + c) > 1.5:
                 parts.append(f'<line x1="{x_node}" y1="{-c:.1f}" x2="{x_text + (4 if anchor == "end" else -4)}" '
                              f'y2="{yy:.1f}" stroke="{GREY}" stroke-width="0.8"/>')
-            style = "italic" if b.proposed else "normal"
-            parts.append(f'<g data-node="{_e(b.id)}" class="lab"><title>{_e(names[b.id])}</title>'
-                         + _svg_text(x_text, yy, b.label, font, anchor=anchor, style=style) + "</g>")
+            style = ('fill="#fff" stroke="#4D4D4D" stroke-dasharray="4 3" stroke-width="1.5"' if b.proposed
+                     else f'fill="{_e(b.colour)}"')
+            # one focusable element per theme (its bar and its label): Tab reaches it, and
+            # focus shows in the side panel what hovering shows
+            parts.append(f'<g class="node" data-node="{_e(b.id)}" tabindex="0" role="button" '
+                         f'aria-label="{_e(details[b.id])}"><title>{_e(details[b.id])}</title>'
+                         f'<rect class="bar" x="{x_bar}" y="{y(b.y1):.1f}" width="{xl1 - xl0}" '
+                         f'height="{max(y(b.y0) - y(b.y1), 1):.1f}" {style}/>'
+                         + _svg_text(x_text, yy, b.label, font, anchor=anchor,
+                                     style="italic" if b.proposed else "normal") + "</g>")
     parts.append("</svg>")
-    css = ("<style>.band{transition:fill-opacity .15s}.band:hover{fill-opacity:.85}"
-           "svg.focus .band{fill-opacity:.12}svg.focus .band.on{fill-opacity:.8}</style>")
-    js = ("<script>(function(){var s=document.querySelector('.chart svg');"
-          "document.querySelectorAll('[data-node]').forEach(function(n){var id=n.getAttribute('data-node');"
-          "n.addEventListener('mouseenter',function(){s.classList.add('focus');"
-          "document.querySelectorAll('.band').forEach(function(b){if(b.dataset.a===id||b.dataset.b===id)"
-          "{b.classList.add('on');}});});n.addEventListener('mouseleave',function(){s.classList.remove('focus');"
-          "document.querySelectorAll('.band.on').forEach(function(b){b.classList.remove('on');});});});})();</script>")
+    data = {node: {"title": text, "flows": [tip for g, i, tip in band_tips if node in (g, i)]}
+            for node, text in details.items()}
     legend = _legend_html(palette, group_labels, ("dark bar = integrated theme", "dashed = proposed",
                                                   "grey = dropped"))
-    body = f'{css}<main><div class="chart">{"".join(parts)}{legend}</div></main>'
-    return _page(title, "Band width ∝ number of segments. Hover over a band or a bar for details. "
-                        "Self-contained: works offline.", body, js)
+    body = (f'<main><div class="chart">{"".join(parts)}{legend}</div>'
+            '<aside id="panel" aria-live="polite"><h2>Select a theme</h2><p class="meta">Hover over, click or tab '
+            "to a theme to see where its segments went.</p></aside></main>")
+    script = _json_script("lineage-data", data) + f"<script>{asset_text('lineage.js')}</script>"
+    return _page(title, "Band width ∝ number of segments. Hover over, click or tab to a theme for details. "
+                        "Self-contained: works offline.", body, script)

@@ -49,8 +49,10 @@ from ._common import (
     _split,
     _svg_text,
     _text,
+    _theme_row,
     _title,
     _wrap,
+    asset_text,
     collect_quotes,
 )
 
@@ -59,6 +61,9 @@ DEFAULT_TITLE = "Thematic map: integrated themes and the group themes they came 
 LINK_BEND = 0.18
 FIG_SIZE = (12, 9)   # inches
 FIG_DPI = 100        # the layout's pixel grid; saved files may use another dpi
+#: Labels shrink no smaller than this to find a free spot: the report shows the 12-inch map
+#: 1,240 CSS pixels wide, where 8.5 pt reads as 9 pt.
+LABEL_MIN_FONT = 8.5
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     sat_sizes = []
     for row in integ.itertuples(index=False):
         for src in _split(row.source_themes):
-            sat_sizes.append(max(_num(lookup.get(src, {}).get("n_segments"), seg_counts.get(src, 1)), 1.0))
+            sat_sizes.append(max(_num(_theme_row(lookup, src).get("n_segments"), seg_counts.get(src, 1)), 1.0))
     smax = max(sat_sizes, default=1.0)
 
     nodes: list[MapNode] = []
@@ -195,7 +200,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
             angles = [out + (span * (j / (k - 1) - 0.5) if k > 1 else 0.0) for j in range(k)]
             angles = angles[::-1]  # clockwise, like the main circle
         for src, ang in zip(sources, angles):
-            info = lookup.get(src, {})
+            info = _theme_row(lookup, src)
             n = max(_num(info.get("n_segments"), seg_counts.get(src, 1)), 1.0)
             rs = 0.05 + 0.065 * math.sqrt(n / smax)
             d = r + 0.34 + rs
@@ -320,7 +325,7 @@ def thematic_map_layout(integrated: pd.DataFrame, group_themes: pd.DataFrame, se
             sat_labels.append(_Label(t, (cx + ux * reach, cy + uy * reach), anchor=(cx, cy), anchor_radius=rpx,
                                      leader_colour=n.colour))
     placements = _place_labels(fig, ax, main_labels + edge_labels + sat_labels, circles=circles,
-                               hard=[_box_of(legend, renderer)])
+                               hard=[_box_of(legend, renderer)], min_fontsize=LABEL_MIN_FONT)
     box = ax.get_window_extent(renderer)
     texts, boxes = [], []
     for p in placements:
@@ -510,7 +515,7 @@ def thematic_map_html(integrated: pd.DataFrame, group_themes: pd.DataFrame, segm
             '<aside id="panel" aria-live="polite"><h2>Select a theme</h2><p class="meta">Hover over, click or '
             'tab to a circle to read its label, keywords, how much each group contributed, and quotes. '
             'Quotes are pseudonymised.</p></aside></main>')
-    script = _json_script("map-data", details) + f"<script>{MAP_JS}</script>"
+    script = _json_script("map-data", details) + f"<script>{asset_text('thematic_map.js')}</script>"
     return _page(layout.title, "Integrated themes (large circles) and the participant groups' themes they came from "
                                "(small circles). Self-contained: works offline.", body, script)
 
@@ -551,13 +556,14 @@ def node_details(integrated, group_themes, palette, group_labels, quotes_by_them
                     for q in list(quotes_by_theme.get(src) or _quotes_of(lookup.get(src)))[:2]])[:8],
             }
         else:
-            row = lookup.get(n.id, {})
+            row = _theme_row(lookup, n.id)
             share = row.get("share_of_group")
             shares = ([{"label": group_labels.get(n.group, n.group), "colour": n.colour, "pct": _num(share),
                         "text": f"{_num(share) * 100:.0f}%"}] if _text(share) else [])
             details[n.id] = {
                 "title": f"{n.id} · {_text(row.get('label'))}",
-                "meta": f"{group_labels.get(n.group, n.group)} · {int(n.n)} segments · part of {n.parent}",
+                "meta": (f"{group_labels.get(n.group, n.group)} · {int(n.n)} segments · part of {n.parent}"
+                         + (f" · split from {_text(row.get('parent'))}" if _text(row.get("parent")) else "")),
                 "description": "",
                 "keywords": _split(row.get("keywords"))[:10],
                 "shares": shares,
@@ -566,38 +572,3 @@ def node_details(integrated, group_themes, palette, group_labels, quotes_by_them
                 "quotes": list(quotes_by_theme.get(n.id) or _quotes_of(row))[:5],
             }
     return details
-
-
-MAP_JS = """
-(function(){
-  var data = JSON.parse(document.getElementById('map-data').textContent);
-  var panel = document.getElementById('panel');
-  var svg = document.querySelector('.chart svg');
-  function el(tag, text, cls){var e=document.createElement(tag); if(text!=null){e.textContent=text;} if(cls){e.className=cls;} return e;}
-  function show(id){
-    var d = data[id]; if(!d){return;}
-    panel.replaceChildren();
-    panel.appendChild(el('h2', d.title));
-    panel.appendChild(el('p', d.meta, 'meta'));
-    if(d.description){panel.appendChild(el('p', d.description));}
-    if(d.keywords && d.keywords.length){var k=el('p'); k.appendChild(el('strong','Keywords: ')); k.appendChild(document.createTextNode(d.keywords.join(', '))); panel.appendChild(k);}
-    if(d.shares && d.shares.length){
-      panel.appendChild(el('h3','Share of each group\\u2019s segments'));
-      d.shares.forEach(function(s){var row=el('div',null,'bar'); row.appendChild(el('span',s.label,'name'));
-        var track=el('span',null,'track'); var fill=el('span',null,'fill'); fill.style.width=Math.min(100,s.pct*100/d.share_max)+'%'; fill.style.background=s.colour;
-        track.appendChild(fill); row.appendChild(track); row.appendChild(el('span',s.text)); panel.appendChild(row);});
-    }
-    (d.flags||[]).forEach(function(f){panel.appendChild(el('p','\\u26a0 '+f,'flag'));});
-    if(d.quotes && d.quotes.length){panel.appendChild(el('h3','Quotes (pseudonymised)'));
-      d.quotes.forEach(function(q){panel.appendChild(el('blockquote',q));});}
-    svg.classList.add('dim');
-    document.querySelectorAll('.node, .edge').forEach(function(e){e.classList.remove('active');});
-    document.querySelectorAll('[data-node="'+CSS.escape(id)+'"]').forEach(function(e){e.classList.add('active');});
-    document.querySelectorAll('.edge').forEach(function(e){if(e.dataset.a===id||e.dataset.b===id){e.classList.add('active');}});
-  }
-  document.querySelectorAll('.node').forEach(function(g){
-    ['mouseenter','focus','click'].forEach(function(ev){g.addEventListener(ev,function(){show(g.dataset.node);});});
-    g.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){show(g.dataset.node);e.preventDefault();}});
-  });
-})();
-"""
