@@ -117,6 +117,31 @@ class VoicedBySeveral(BaseRepresentation):
         return updated
 
 
+class GivenThemes(BERTopic):
+    """BERTopic that keeps the ids of the themes it is fitted on (``y``).
+
+    The themes come numbered by size already; BERTopic renumbers topics by size after
+    clustering with a sort that is not stable, so two themes of equal size could swap ids
+    and the model would no longer match group_themes.csv. During ``fit`` the numbering is
+    kept; everything else (and a model saved and loaded again, a plain ``BERTopic``) behaves
+    as BERTopic does."""
+
+    _keep_ids = False
+
+    def fit_transform(self, documents, embeddings=None, images=None, y=None):
+        self._keep_ids = True
+        try:
+            return super().fit_transform(documents, embeddings=embeddings, images=images, y=y)
+        finally:
+            self._keep_ids = False
+
+    def _sort_mappings_by_frequency(self, documents: pd.DataFrame) -> pd.DataFrame:
+        if not self._keep_ids:
+            return super()._sort_mappings_by_frequency(documents)
+        self._update_topic_size(documents)
+        return documents
+
+
 class ShortListMMR(MaximalMarginalRelevance):
     """BERTopic's ``MaximalMarginalRelevance``, for themes whose list is already no longer
     than ``top_n_words`` too: those are kept as they are (BERTopic's own step expects more
@@ -136,13 +161,10 @@ def build_model(docs: list[str], embeddings: np.ndarray, topics: np.ndarray, spe
                              random_state=int(seed) % 2**31),
              VoicedBySeveral(speakers),
              ShortListMMR(diversity=KEYWORD_DIVERSITY, top_n_words=top_n_words)]
-    # nr_topics = the number of themes: nothing is merged, and BERTopic keeps the given ids
-    # instead of renumbering by size (its sort is not stable, so themes of equal size could swap)
-    topic_model = BERTopic(embedding_model=encoder(model), umap_model=BaseDimensionalityReduction(),
+    topic_model = GivenThemes(embedding_model=encoder(model), umap_model=BaseDimensionalityReduction(),
                            hdbscan_model=BaseCluster(), vectorizer_model=vectorizer,
                            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-                           representation_model=chain, top_n_words=top_n_words, calculate_probabilities=False,
-                           nr_topics=int(np.max(topics)) + 1)
+                           representation_model=chain, top_n_words=top_n_words, calculate_probabilities=False)
     topic_model.fit(docs, embeddings=np.asarray(embeddings, dtype=np.float32), y=np.asarray(topics, dtype=int))
     if not np.array_equal(np.asarray(topic_model.topics_), np.asarray(topics)):
         raise RuntimeError("BERTopic renumbered the consensus themes; the models would not match group_themes.csv")
