@@ -417,6 +417,17 @@ def test_keywords_are_said_by_two_speakers_hold_no_filler_and_repeat_no_word():
         assert len(said) == len(set(said))
 
 
+def test_a_theme_whose_words_no_two_speakers_share_has_no_keywords_and_its_model_still_works():
+    rng = np.random.default_rng(6)
+    unique = "apple river violin harbour lantern meadow copper saddle walnut glacier orchid tundra".split()
+    docs = [f"gown door blanket dignity {i}" for i in range(12)] + [f"{w} {w}s" for w in unique]
+    speakers = [f"P{i % 3}" for i in range(12)] + [f"Q{i}" for i in range(12)]
+    emb = rng.normal(size=(24, 384)).astype(np.float32)
+    words = T.describe(docs, emb, np.repeat([0, 1], 12), speakers, T.ThemeSettings())
+    assert words.keywords[1] == [] and words.keywords[0]
+    assert words.model.get_topic_info()["Count"].tolist() == [12, 12]
+
+
 def test_asking_for_a_number_of_themes_changes_that_group_only():
     seg_a, emb_a = _group(40, group="staff")
     seg_b, emb_b = _group(30, seed=1, group="students")

@@ -14,7 +14,8 @@ them, and the model a researcher opens afterwards, are BERTopic's own:
 * the keywords come from a chain of representation models: ``KeyBERTInspired`` ranks the
   c-TF-IDF candidates by closeness to the theme's talk, :class:`VoicedBySeveral` keeps
   words at least two of the theme's speakers said (one person's anecdote is not a theme's
-  word) and no word twice, ``MaximalMarginalRelevance`` keeps ten that do not repeat each other.
+  word) and no word twice, :class:`PointsAtItsTheme` those nearer the theme than any other
+  theme of the group, ``MaximalMarginalRelevance`` ten that do not repeat each other.
 
 Each model is saved with safetensors, its c-TF-IDF kept and the embedding model named by
 its installed folder, so ``BERTopic.load`` works in a fresh, offline kernel.
@@ -46,7 +47,7 @@ from .embeddings import DEFAULT_MODEL, load_model, resolve_model
 from .themes import distinct_words
 
 #: c-TF-IDF's top words of a theme that KeyBERTInspired ranks by closeness to its talk
-N_CANDIDATE_WORDS = 30
+N_CANDIDATE_WORDS = 50
 #: how much maximal marginal relevance favours keywords unlike those already chosen (0–1)
 KEYWORD_DIVERSITY = 0.3
 #: a keyword (and a label) must have been said by this many of the theme's speakers
@@ -112,8 +113,30 @@ class VoicedBySeveral(BaseRepresentation):
                     said_by.setdefault(term, set()).add(self.speakers[int(row)])
             needed = min(self.min_speakers, len({self.speakers[int(r)] for r in rows["ID"]}))
             voiced = [(w, s) for w, s in words if w and len(said_by.get(w, ())) >= needed]
-            updated[topic] = [voiced[i] for i in distinct_words(range(len(voiced)), [w for w, _ in voiced],
-                                                                len(voiced))]
+            kept = [voiced[i] for i in distinct_words(range(len(voiced)), [w for w, _ in voiced], len(voiced))]
+            # no word left: BERTopic's own placeholder for a missing word (its tables expect one entry)
+            updated[topic] = kept or [("", 1e-05)]
+        return updated
+
+
+class PointsAtItsTheme(BaseRepresentation):
+    """A representation step that keeps a theme's words nearer its own centre than any other
+    theme's of the group (:func:`margins` above 0; ``centres``: the themes' centres in the
+    embedding space). A theme none of whose words does keeps them all: its words then
+    describe it as well as they can, and the check in ``make validity`` shows it."""
+
+    def __init__(self, centres: np.ndarray):
+        self.centres = np.asarray(centres, dtype=np.float64)
+
+    def extract_topics(self, topic_model, documents: pd.DataFrame, c_tf_idf, topics):
+        updated = {}
+        for topic, words in topics.items():
+            present = [(w, s) for w, s in words if w]
+            if not present or self.centres.shape[0] < 2:
+                updated[topic] = words
+                continue
+            ahead = margins(topic_model.embedding_model.embed([w for w, _ in present]), self.centres, int(topic)) > 0
+            updated[topic] = [ws for ws, keep in zip(present, ahead) if keep] or words
         return updated
 
 
@@ -160,6 +183,7 @@ def build_model(docs: list[str], embeddings: np.ndarray, topics: np.ndarray, spe
     chain = [KeyBERTInspired(top_n_words=N_CANDIDATE_WORDS, nr_candidate_words=N_CANDIDATE_WORDS,
                              random_state=int(seed) % 2**31),
              VoicedBySeveral(speakers),
+             PointsAtItsTheme(theme_centres(embeddings, np.asarray(topics, dtype=int))),
              ShortListMMR(diversity=KEYWORD_DIVERSITY, top_n_words=top_n_words)]
     topic_model = GivenThemes(embedding_model=encoder(model), umap_model=BaseDimensionalityReduction(),
                            hdbscan_model=BaseCluster(), vectorizer_model=vectorizer,
