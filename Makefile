@@ -137,7 +137,8 @@ $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/0
 	$(RUN)
 
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
-		$(H)/themes.py $(H)/embeddings.py $(H)/_workers.py $(COMMON)
+		$(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
+		$(H)/embeddings.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \

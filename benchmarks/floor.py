@@ -7,9 +7,9 @@ kernels, no tables or figures written:
    participant group at a time (as the pipeline does);
 2. per participant group, the same fits notebook 04 makes: the theme procedure on the
    whole group and on R seeded resamples (Ward clustering cut at every candidate k), the
-   consensus, the c-TF-IDF/MMR keywords for the themes and for the k-means baseline, the
-   merge tree, LDA and k-means with the same number of themes, and gensim coherence (c_v, NPMI)
-   of the three;
+   consensus, the BERTopic model of the themes (c-TF-IDF, KeyBERTInspired, MMR; the labels'
+   candidate phrases embedded) and of the k-means baseline, the merge tree, LDA and k-means
+   with the same number of themes, and gensim coherence (c_v, NPMI) of the three;
 3. the same 2-D UMAP projection per group that the segment maps draw.
 
 It prints one JSON object: seconds per phase, fits per group, peak memory. The settings
@@ -47,6 +47,7 @@ def main(segments_path: str, seed: int = 20200, n_runs: int = 10) -> dict:
 
     from sentence_transformers import SentenceTransformer
     from gensim.models.coherencemodel import CoherenceModel  # noqa: F401
+    from bertopic import BERTopic  # noqa: F401  (notebook 04 fits one per group)
     from umap import UMAP
     cache_compiled_umap()  # the pipeline's machine code cache, so neither side pays numba's compile
     lap("imports")

@@ -12,7 +12,12 @@ makes (:class:`helpers.themes.ConsensusRuns`, :func:`~helpers.themes.analyse_gro
   in the multi-label figure for its secondary theme too), mean per group, beside k-means
   and LDA with the same number of themes;
 * coherence (c_v, NPMI; gensim) of the compendium's themes, LDA and k-means;
-* the largest theme's share of its group, and each theme's consensus.
+* the largest theme's share of its group, and each theme's consensus;
+* whether labels and keywords point at their themes
+  (:func:`helpers.theme_model.word_checks`): each label, and each keyword list, embedded
+  with the project's model and matched to the nearest theme centre of its group; labels
+  given twice in a group; keywords from the stop lists; keywords said by fewer than two of
+  a theme's speakers.
 
     python benchmarks/validity.py [--seeds 20200 20201] [--work outputs/_validity]
 """
@@ -161,7 +166,31 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
     for r in rows:
         for c in r["caveats"]:
             lines.append(f"\n* {r['group']}: {c}")
+    lines += word_lines(first, seg, emb, seeds[0])
     return lines + [""], figures
+
+
+def word_lines(result, seg, emb, seed: int) -> list[str]:
+    """The labels-and-keywords table of :func:`helpers.theme_model.word_checks`."""
+    from helpers import theme_model as M
+    from helpers import themes as T
+
+    checks = M.word_checks(result.themes, result.assignments, seg, emb, T.ThemeSettings(seed=seed))
+    lines = ["", "Labels and keywords (each embedded with the project's model; the share whose nearest theme "
+             "centre in the group is its own theme):", "",
+             "| group | themes | label → own theme | keywords → own theme | duplicate labels | filler keywords | "
+             "keywords said by one speaker |", "|---|---|---|---|---|---|---|"]
+    for r in checks.itertuples():
+        lines.append(f"| {r.participant_group} | {r.themes} | {r.label_to_theme:.2f} | {r.keywords_to_theme:.2f} | "
+                     f"{r.duplicate_labels or 'none'} | {r.filler_keywords or 'none'} | "
+                     f"{r.keywords_one_voice or 'none'} |")
+    off = [f"* {r.participant_group}: {r.labels_off_theme}" for r in checks.itertuples() if r.labels_off_theme]
+    if off:
+        lines += ["", "Labels nearer another theme's centre:", "", *off]
+    lines += ["", "Labels per theme:", "", "| theme | label | keywords |", "|---|---|---|"]
+    for r in result.themes.itertuples():
+        lines.append(f"| {r.theme_id} | {r.label} | {r.keywords} |")
+    return lines
 
 
 def main(argv=None) -> int:

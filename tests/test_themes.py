@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
+from helpers import theme_model as M
+from helpers._io import UserError
 from helpers import themes as T
 
 from conftest import ROOT
@@ -144,14 +146,32 @@ def test_second_theme_where_a_segment_sits_with_two_themes():
     assert T.second_themes(primary, with_theme, 0.3).tolist() == [T.NO_THEME, 1, 0, T.NO_THEME]
 
 
-def test_labels_are_distinctive_phrases_and_differ_within_a_group():
-    docs = ["the waiting room was cold", "in the waiting room again", "the waiting room chairs",
-            "my mask felt tight", "the mask felt tight today", "waiting room and mask felt tight"]
-    labels = np.array([0, 0, 0, 1, 1, 1])
+def test_label_candidates_are_phrases_of_the_talk_said_by_two_speakers():
+    docs = ["the waiting room was cold", "the waiting room was cold again", "in the waiting room",
+            "my mask felt tight", "the mask felt tight today", "mask felt tight"]
+    speakers = ["a", "a", "b", "c", "c", "c"]
     stop = T.stop_words_of(T.ThemeSettings())
-    assert T.phrase_labels(docs, labels, stop) == {0: "waiting room", 1: "mask felt tight"}
-    same = T.phrase_labels(docs, np.array([0, 0, 0, 0, 0, 1]), stop)
-    assert same[0] and same[1] != same[0]  # the smaller theme does not repeat the larger's label
+    candidates = M.candidate_phrases(docs, np.array([0, 0, 0, 1, 1, 1]), speakers, stop)
+    assert "waiting room" in candidates[0] and "room" in candidates[0]
+    assert "room was cold" not in candidates[0]  # twice, but by one of the theme's two speakers
+    assert "mask felt tight" in candidates[1]  # a theme with one speaker keeps that speaker's phrases
+    assert not any(p.split()[0] in stop or p.split()[-1] in stop for ps in candidates.values() for p in ps)
+
+
+def test_the_label_is_the_candidate_nearest_its_own_theme_and_labels_differ():
+    centres = np.eye(3)
+    vectors = {"dignity gown": [0.9, 0.1, 0.0], "waiting room": [0.6, 0.55, 0.0], "room": [0.2, 0.9, 0.1],
+               "gown": [0.7, 0.0, 0.7], "mask": [0.1, 0.0, 1.0]}
+
+    def embed(texts):
+        v = np.array([vectors[t] for t in texts], dtype=float)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    labels = M.choose_labels({0: ["waiting room", "dignity gown"], 1: ["waiting room", "room"], 2: ["gown", "mask"]},
+                             centres, embed)
+    # theme 0: "dignity gown" is further ahead of the other centres than "waiting room";
+    # theme 1: "waiting room" is said there but points at theme 0, so "room"; theme 2 may not reuse "gown"
+    assert labels == {0: "dignity gown", 1: "room", 2: "mask"}
 
 
 def test_other_groups_themes_do_not_move_when_one_group_changes():
@@ -356,48 +376,94 @@ def test_a_keyword_label_never_repeats_the_same_words():
         "everybody quicker / list / waiting room"
 
 
-def test_class_tfidf_weights_words_as_bertopic_does():
-    """The keyword weighting is BERTopic's c-TF-IDF (computed here, so stage 04 loads no
-    embedding model); BERTopic's own transformer is the reference."""
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from scipy import sparse
-
-    rng = np.random.default_rng(3)
-    counts = rng.poisson(0.7, size=(5, 40)) * (rng.random((5, 40)) < 0.5)
-    counts[rng.integers(0, 5, 40), np.arange(40)] += 1  # every word said somewhere
-    counts[:, 0] = 4  # a word every theme uses
-    reference = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(sparse.csr_matrix(counts))
-    assert np.allclose(T.class_tfidf(counts), reference.toarray())
-
-
-def test_mmr_prefers_a_relevant_word_unlike_those_already_chosen():
-    relevance = np.array([1.0, 0.95, 0.8])
-    similarity = np.array([[1.0, 0.97, 0.4], [0.97, 1.0, 0.45], [0.4, 0.45, 1.0]])  # 0 and 1: near-copies
-    assert T.mmr(relevance, similarity, diversity=0.0, top_n=2) == [0, 1]  # relevance only
-    assert T.mmr(relevance, similarity, diversity=0.3, top_n=2) == [0, 2]  # the near-copy is skipped
-    assert T.mmr(relevance[:0], similarity[:0, :0], diversity=0.3, top_n=2) == []
-
-
-def test_keywords_are_each_themes_distinctive_words_in_ctfidf_order():
+def test_each_group_is_a_bertopic_model_of_its_consensus_themes():
+    """BERTopic's manual mode: its topics are the consensus themes (same members), its words the keywords."""
     seg, emb = _group(15)
-    labels = np.repeat([0, 1, 2], 15)
-    settings = T.ThemeSettings(top_n_words=4)
-    keywords, weights = T.represent(seg["text"].tolist(), emb, labels, settings)
-    assert weights.shape[0] == 3
-    for t, words in keywords.items():
-        assert len(words) == 4
-        assert {w for kw in words for w in kw.split()} <= set(WORDS[t].split())  # never "radiographer"
-        order = [weights[t][list(T.make_vectorizer(settings, 0).fit(seg["text"]).get_feature_names_out()).index(w)]
-                 for w in words]
-        assert order == sorted(order, reverse=True)
+    result = T.analyse_groups(seg, emb, ["staff"], T.ThemeSettings(n_runs=3))
+    model = result.fits["staff"].model
+    ids = result.assignments["theme_id"].str[-2:].astype(int) - 1
+    assert model.topics_ == ids.tolist()
+    for row in result.themes.itertuples():
+        t = int(row.theme_id[-2:]) - 1
+        assert [w for w, _ in model.get_topic(t)] == row.keywords.split("; ")
+        assert model.custom_labels_[t] == row.label
+        assert model.get_representative_docs(t) == [q.split("” (")[0][1:] for q in T.quotes_of(pd.Series(row._asdict()))]
+    assert model.c_tf_idf_.shape[0] == 3 and model.topic_embeddings_.shape == (3, 384)
 
 
-def test_keywords_skip_phrases_that_repeat_a_word():
-    docs = ["quicker quicker quicker list", "quicker quicker list today", "gown door blanket", "gown door gown"]
-    emb = np.eye(4, 8, dtype=np.float32)
-    keywords, _ = T.represent(docs, emb, np.array([0, 0, 1, 1]), T.ThemeSettings())
-    assert "quicker quicker" not in keywords[0] and "quicker" in keywords[0]
-    assert "gown gown" not in keywords[1]
+def test_keywords_are_said_by_two_speakers_hold_no_filler_and_repeat_no_word():
+    rng = np.random.default_rng(5)
+    rows, vecs = [], []
+    centres = rng.normal(size=(2, 384))
+    talk = {0: ["the gown was lovely and the door stayed shut", "a gown and a blanket, honestly lovely, door shut",
+                "blanket over me, gown on, door shut, aye fine"],
+            1: ["the mask was tight on my face", "tight mask, face pinned, could not breathe",
+                "breathe slowly with the mask on your face"]}
+    for t in (0, 1):
+        for i in range(24):
+            v = centres[t] + 0.3 * rng.normal(size=384)
+            vecs.append(v / np.linalg.norm(v))
+            text = talk[t][i % 3] + (" beans beans church" if i == 0 else "")  # one speaker's anecdote
+            rows.append({"segment_id": f"FG01-t{t}{i:03d}-s1", "focus_group": "FG01", "participant_group": "staff",
+                         "speaker": f"P{i % 4}", "turn": 100 * t + i, "n_words": 12, "text": f"{text} ({i})"})
+    seg, emb = pd.DataFrame(rows), np.vstack(vecs).astype(np.float32)
+    result = T.analyse_groups(seg, emb, ["staff"], T.ThemeSettings(n_runs=3))
+    checks = M.word_checks(result.themes, result.assignments, seg, emb, T.ThemeSettings())
+    assert checks["filler_keywords"].tolist() == [""] and checks["keywords_one_voice"].tolist() == [""]
+    words = [w for k in result.themes["keywords"] for w in k.split("; ")]
+    assert not {"lovely", "fine", "aye", "honestly", "beans", "church"} & {x for w in words for x in w.split()}
+    for k in result.themes["keywords"]:
+        said = [x for w in k.split("; ") for x in w.split()]
+        assert len(said) == len(set(said))
+
+
+def test_a_theme_whose_words_no_two_speakers_share_has_no_keywords_and_its_model_still_works():
+    rng = np.random.default_rng(6)
+    unique = "apple river violin harbour lantern meadow copper saddle walnut glacier orchid tundra".split()
+    docs = [f"gown door blanket dignity {i}" for i in range(12)] + [f"{w} {w}s" for w in unique]
+    speakers = [f"P{i % 3}" for i in range(12)] + [f"Q{i}" for i in range(12)]
+    emb = rng.normal(size=(24, 384)).astype(np.float32)
+    words = T.describe(docs, emb, np.repeat([0, 1], 12), speakers, T.ThemeSettings())
+    assert words.keywords[1] == [] and words.keywords[0]
+    assert words.model.get_topic_info()["Count"].tolist() == [12, 12]
+
+
+def test_asking_for_a_number_of_themes_changes_that_group_only():
+    seg_a, emb_a = _group(40, group="staff")
+    seg_b, emb_b = _group(30, seed=1, group="students")
+    seg_b["segment_id"] = seg_b["segment_id"].str.replace("FG0", "FG1")
+    seg, emb = pd.concat([seg_a, seg_b], ignore_index=True), np.vstack([emb_a, emb_b])
+    settings = T.ThemeSettings(seed=2, n_runs=4)
+    before = T.analyse_groups(seg, emb, ["staff", "students"], settings)
+    runs = T.ConsensusRuns(seg, emb, ["staff", "students"], settings, n_themes={"staff": 6})
+    after = T.analyse_groups(seg, emb, ["staff", "students"], settings, runs=runs, n_themes={"staff": 6})
+    assert (after.themes["participant_group"] == "staff").sum() == 6
+    assert (before.themes["participant_group"] == "staff").sum() == 3
+    for table in ("themes", "assignments"):
+        b, a = getattr(before, table), getattr(after, table)
+        pd.testing.assert_frame_equal(b[b["participant_group"] == "students"].reset_index(drop=True),
+                                      a[a["participant_group"] == "students"].reset_index(drop=True))
+    summary = T.k_summary(after.fits).set_index("participant_group")
+    assert summary.loc["staff", "reported k"] == 6 and summary.loc["staff", "chosen k"] == 3
+    assert summary.loc["staff", "stability at reported k"] == after.fits["staff"].consensus.stability[6]
+    assert "6 themes as asked by n_themes" in after.fits["staff"].method
+    with pytest.raises(UserError, match="n_themes names the participant group 'nurses'"):
+        T.analyse_groups(seg, emb, ["staff", "students"], settings, n_themes={"nurses": 4})
+    with pytest.raises(UserError, match="n_themes: staff: 1 is not a number of themes"):
+        T.ConsensusRuns(seg, emb, ["staff", "students"], settings, n_themes={"staff": 1})
+
+
+def test_quality_summary_says_why_a_cell_is_empty():
+    quality = pd.DataFrame([
+        {"participant_group": "g", "scope": "group", "model": m, "metric": metric, "value": v, "note": ""}
+        for m, metric, v in [("consensus", "n_themes", 3), ("lda", "n_themes", 3), ("kmeans", "n_themes", 3),
+                             ("consensus", "consensus_mean", 0.61), ("consensus", "coherence_cv_mean", float("nan")),
+                             ("lda", "coherence_cv_mean", 0.4), ("kmeans", "coherence_cv_mean", 0.5)]])
+    table = T.quality_summary(quality, metrics=("n_themes", "consensus_mean", "coherence_cv_mean"))
+    assert not table.isna().any().any()
+    assert table.loc[("g", "consensus_mean"), "k-means"] == "n/a: k-means has no consensus"
+    assert table.loc[("g", "coherence_cv_mean"), "the compendium"] == "n/a: fewer than two keywords in the talk"
+    assert table.loc[("g", "n_themes"), "LDA"] == 3
 
 
 def test_a_group_that_says_only_stop_words_gets_themes_without_keywords():

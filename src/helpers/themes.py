@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -37,17 +38,43 @@ from ._workers import stop_workers, submit
 from .embeddings import BACKCHANNEL_WORDS
 from .identity import fingerprint
 
-#: Words that say nothing about a theme in transcribed talk: fillers, hedges, annotation
-#: words, and generic verbs. Added to scikit-learn's English stop words.
-TRANSCRIPT_STOP_WORDS = frozenset("""
-um umm er erm uh ah oh mm mmm mhm hmm yeah yep yes no okay ok like know mean just really
-actually basically literally kind sort bit lot lots thing things stuff got get gets getting
-go goes going gone went come comes coming came say says said saying tell told think thought
-feel felt want wanted need needed way ve ll re don didn doesn isn wasn aren weren couldn
-wouldn shouldn ain gonna wanna gotta laughs laughter crosstalk inaudible pause sighs coughs
-overlapping right well quite maybe probably definitely absolutely exactly yeah mean guess
-does did do make makes made let lets day days time times people person years year
-""".split()) | BACKCHANNEL_WORDS
+#: Words of transcribed talk that say nothing about what a theme is about, by kind. Their
+#: union (with scikit-learn's English stop words and the speakers' pseudonyms) is the one
+#: stop list of keywords and labels; notebook 04 shows it.
+TRANSCRIPT_STOP_LISTS: dict[str, frozenset[str]] = {
+    "fillers and backchannels": frozenset("""
+        um umm er erm uh ah oh mm mmm mhm hmm yeah yep yes no okay ok aye blah ooh eh huh
+        like know mean just really actually basically literally well right cos anyway
+        """.split()) | BACKCHANNEL_WORDS,
+    "hedges and quantities": frozenset("""
+        kind sort bit lot lots quite maybe probably definitely absolutely exactly guess
+        little bits loads pretty fairly totally certainly obviously honestly generally
+        """.split()),
+    "evaluative words (how, not what)": frozenset("""
+        good better best bad worse worst nice lovely fine great brilliant awful terrible funny
+        daft silly weird odd strange liked like likes love loved hate hated amazing wonderful
+        fantastic horrible dreadful okay alright interesting important different difficult hard
+        easy big huge massive small real proper
+        """.split()),
+    "generic verbs and nouns of talk": frozenset("""
+        thing things stuff got get gets getting go goes going gone went come comes coming came
+        say says said saying tell told think thought feel felt want wanted need needed way
+        does did do make makes made let lets day days time times people person years year
+        put puts take takes took try tried look looked looking bring brought use used
+        """.split()),
+    "contractions and transcription marks": frozenset("""
+        ve ll re don didn doesn isn wasn aren weren couldn wouldn shouldn ain gonna wanna gotta
+        laughs laughter crosstalk inaudible pause sighs coughs overlapping
+        """.split()),
+}
+TRANSCRIPT_STOP_WORDS = frozenset().union(*TRANSCRIPT_STOP_LISTS.values())
+
+
+def stop_list_table() -> pd.DataFrame:
+    """The transcript stop list by kind (what keywords and labels leave out)."""
+    return pd.DataFrame([{"kind": kind, "words": ", ".join(sorted(words))} for kind, words in
+                         TRANSCRIPT_STOP_LISTS.items()]).set_index("kind")
+
 
 NO_THEME = -1
 #: A group's tree is built on at most this many distinct texts (``consensus_max_segments``);
@@ -78,13 +105,21 @@ class ThemeSettings:
     n_quotes: int = 5
     #: e.g. speaker pseudonyms: names say who spoke, not what the theme is about
     extra_stop_words: tuple[str, ...] = ()
+    #: the sentence-transformers model that embeds words, labels and representative documents
+    embedding_model: str = "default"
+    #: a number of themes asked for (``n_themes`` of the group); None: the most stable is reported
+    fixed_k: int | None = None
 
     def candidates(self, n_distinct: int) -> list[int]:
         """Numbers of themes tried for a group of ``n_distinct`` distinct texts:
         2 … round(sqrt(n / 2)), at most ``max_themes`` (a theme should hold a few
-        segments: 200 segments give at most 10 themes, 50 give 5)."""
+        segments: 200 segments give at most 10 themes, 50 give 5), and ``fixed_k``
+        when one was asked for."""
         top = int(np.clip(round(math.sqrt(n_distinct / 2)), 2, self.max_themes))
-        return list(range(2, min(top, n_distinct - 1) + 1))
+        tried = set(range(2, min(top, n_distinct - 1) + 1))
+        if self.fixed_k is not None and 2 <= self.fixed_k <= n_distinct - 1:
+            tried.add(int(self.fixed_k))
+        return sorted(tried)
 
 
 def run_seed(seed: int, run: int, n_themes: int = 0) -> int:
@@ -216,6 +251,7 @@ class Consensus:
     labels: np.ndarray                  # the reported theme of each of ``rows``
     run_labels: np.ndarray              # the runs at k, on every group row (runs × n)
     note: str = ""                      # why a theme over the size limit remains, when one does
+    chosen_k: int = 0                   # the procedure's own choice (differs from k when n_themes asked)
 
 
 def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[str],
@@ -246,14 +282,20 @@ def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[
 
     note = ""
     if allowed:
-        k = most_stable(allowed)
+        chosen = most_stable(allowed)
     else:
-        k = most_stable(ks)
+        chosen = most_stable(ks)
         note = (f"the group's talk is homogeneous: no number of themes from {ks[0]} to {ks[-1]} gave themes "
-                f"each under {settings.max_share:.0%} of the group; the most stable ({k} themes) is reported")
+                f"each under {settings.max_share:.0%} of the group; the most stable ({chosen} themes) is reported")
+    k = chosen
+    if settings.fixed_k is not None and settings.fixed_k != chosen:
+        k = int(settings.fixed_k)
+        note = (f"{k} themes as asked by n_themes (stability {stability[k]:.2f}, largest theme "
+                f"{shares[k]:.0%}); the procedure's choice was {chosen} (stability {stability[chosen]:.2f}, "
+                f"largest theme {shares[chosen]:.0%})")
     i = ks.index(k)
     return Consensus(ks, stability, scores, shares, k, rows, coassignment(stacked[:, i, rows]),
-                     reference[i][rows].astype(int), stacked[:, i, :], note)
+                     reference[i][rows].astype(int), stacked[:, i, :], note, chosen)
 
 
 def with_each_theme(consensus: Consensus, embeddings: np.ndarray, texts: list[str]) -> np.ndarray:
@@ -291,12 +333,14 @@ def second_themes(primary: np.ndarray, with_theme: np.ndarray, minimum: float) -
 
 def choice_of_k(fits: dict) -> pd.DataFrame:
     """How k was chosen in each group (one row per group and candidate k): the stability
-    of the whole-group themes, the largest theme's share, and whether it was chosen.
+    of the whole-group themes, the largest theme's share, whether the procedure chose it,
+    and whether it is reported (the k asked for by ``n_themes``, else the chosen one).
     Groups too small to cluster have no candidates and no rows."""
     rows = [{"participant_group": g, "k": k, "stability_ari": fit.consensus.stability[k],
-             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.k}
+             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.chosen_k,
+             "reported": k == fit.consensus.k}
             for g, fit in fits.items() if fit.consensus is not None for k in fit.consensus.candidates]
-    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen"])
+    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen", "reported"])
 
 
 def theme_consensus(consensus: Consensus) -> dict[int, float]:
@@ -320,6 +364,25 @@ def jobs_for(n_segments: int, n_jobs: int | None) -> int | None:
     return 1 if n_segments < PARALLEL_MIN_SEGMENTS else n_jobs
 
 
+def checked_n_themes(n_themes: Mapping[str, int] | None, segments: pd.DataFrame, groups) -> dict[str, int]:
+    """``n_themes`` (group id → number of themes asked for) checked against the study: a
+    known group, and a whole number from 2 to one less than the group's distinct segments."""
+    from ._io import UserError
+
+    asked = dict(n_themes or {})
+    in_group = segments["participant_group"].to_numpy()
+    for group, k in asked.items():
+        if group not in list(groups):
+            raise UserError(f"n_themes names the participant group {group!r}, which the study does not have "
+                            f"(its groups: {', '.join(groups)}); correct the key under analysis: n_themes in study.yml.")
+        n_distinct = len(distinct_texts(segments.loc[in_group == group, "text"].astype(str).tolist())[2])
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= int(k) <= n_distinct - 1:
+            raise UserError(f"n_themes: {group}: {k!r} is not a number of themes this group can have (a whole number "
+                            f"from 2 to {n_distinct - 1}, one less than its {n_distinct} distinct segments); change it "
+                            "under analysis: n_themes in study.yml.")
+    return {g: int(k) for g, k in asked.items()}
+
+
 class ConsensusRuns:
     """The R seeded runs of every group, started at once.
 
@@ -329,17 +392,19 @@ class ConsensusRuns:
     Each run has its own seed, so the result does not depend on where it ran."""
 
     def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings,
-                 n_jobs: int | None = None):
+                 n_jobs: int | None = None, n_themes: Mapping[str, int] | None = None):
         self.settings, self.n_jobs = settings, jobs_for(len(segments), n_jobs)
         self.futures: dict[str, list] = {}
         in_group = segments["participant_group"].to_numpy()
+        asked = checked_n_themes(n_themes, segments, groups)
         for group in groups:
             mask = in_group == group
             texts = segments.loc[mask, "text"].astype(str).tolist()
             if len(distinct_texts(texts)[2]) < 4:
                 continue
             emb = np.ascontiguousarray(embeddings[mask])
-            self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r),
+            group_settings = replace(settings, fixed_k=asked.get(group))
+            self.futures[group] = [submit(theme_procedure, emb, texts, group_settings, run_seed(settings.seed, r),
                                           n_jobs=self.n_jobs) for r in range(settings.n_runs)]
 
     def runs(self, group: str) -> list[np.ndarray] | None:
@@ -354,40 +419,6 @@ def make_vectorizer(settings: ThemeSettings, n_docs: int, ngram_range=(1, 2)):
     stop = sorted(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
     return CountVectorizer(stop_words=stop, ngram_range=ngram_range, min_df=1,
                            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
-
-
-def class_tfidf(theme_counts) -> np.ndarray:
-    """Class-based TF-IDF (Grootendorst 2022), weighted as BERTopic's
-    ``ClassTfidfTransformer(reduce_frequent_words=True)`` does (a test checks they agree).
-
-    ``theme_counts``: themes × words. A word's weight in a theme is the square root of its
-    share of the theme's words (the root damps words frequent everywhere, such as
-    "patients") times log(1 + A / f), where f is its count in the whole group and A the
-    mean number of words per theme, rounded down."""
-    from scipy import sparse
-
-    counts = sparse.csr_matrix(theme_counts, dtype=np.float64)
-    per_theme = np.asarray(counts.sum(axis=1)).ravel()
-    share = sparse.diags(1.0 / np.maximum(per_theme, 1)) @ counts
-    share.data = np.sqrt(share.data)
-    in_group = np.asarray(counts.sum(axis=0)).ravel()
-    average = int(per_theme.mean()) if len(per_theme) else 0
-    idf = np.log(average / np.maximum(in_group, 1) + 1)
-    return np.asarray((share @ sparse.diags(idf)).todense())
-
-
-def mmr(relevance: np.ndarray, similarity: np.ndarray, diversity: float, top_n: int) -> list[int]:
-    """Maximal marginal relevance (Carbonell & Goldstein 1998): candidates picked one at a
-    time, each the one with the highest ``relevance`` after subtracting ``diversity`` × its
-    ``similarity`` to the most similar candidate already picked. Ties go to the earlier one."""
-    if not len(relevance):
-        return []
-    picked = [int(np.argmax(relevance))]
-    rest = [i for i in range(len(relevance)) if i != picked[0]]
-    while rest and len(picked) < top_n:
-        score = (1 - diversity) * relevance[rest] - diversity * similarity[np.ix_(rest, picked)].max(axis=1)
-        picked.append(rest.pop(int(np.argmax(score))))
-    return picked
 
 
 def distinct_words(order, vocabulary, limit: int) -> list[int]:
@@ -406,109 +437,53 @@ def distinct_words(order, vocabulary, limit: int) -> list[int]:
     return kept
 
 
-#: c-TF-IDF's top words per theme that maximal marginal relevance chooses the keywords from
-N_CANDIDATE_WORDS = 30
-#: how much maximal marginal relevance favours keywords unlike those already chosen (0–1)
-KEYWORD_DIVERSITY = 0.3
-
-
-def represent(docs: list[str], embeddings: np.ndarray, labels: np.ndarray,
-              settings: ThemeSettings) -> tuple[dict[int, list[str]], np.ndarray]:
-    """Keywords per theme (``labels`` 0..k-1) and the themes' c-TF-IDF rows (themes × words,
-    for the merge tree).
-
-    Word and two-word counts of each segment are summed per theme and weighted by
-    :func:`class_tfidf`. The top :data:`N_CANDIDATE_WORDS` of a theme that share no word
-    with a higher one (:func:`distinct_words`) go to :func:`mmr`: relevance is a word's
-    c-TF-IDF weight (relative to the theme's top word), similarity the cosine of two words'
-    vectors, a word's vector being the mean embedding of the group's segments that
-    contain it (what the word stands for in this talk), so a word said in the same
-    segments as one already kept gives way to the next distinctive one. ``top_n_words``
-    are kept, in c-TF-IDF order. No embedding model is needed.
-    """
-    from scipy import sparse
-
-    k = int(labels.max()) + 1 if len(labels) else 0
-    vectorizer = make_vectorizer(settings, len(docs))
-    try:
-        counts = vectorizer.fit_transform(docs).tocsc()  # segments × words
-    except ValueError:  # nothing but stop words
-        return {t: [] for t in range(k)}, np.zeros((k, 0))
-    vocabulary = vectorizer.get_feature_names_out()
-    members = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels)))
-    weights = class_tfidf(members @ counts)
-    x = np.asarray(embeddings, dtype=np.float64)
-    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
-    keywords = {}
-    for t in range(k):
-        # vocabulary is alphabetical, so a stable sort breaks ties alphabetically
-        order = np.argsort(-weights[t], kind="stable")
-        candidates = distinct_words(order[weights[t, order] > 0], vocabulary, N_CANDIDATE_WORDS)
-        if not candidates:
-            keywords[t] = []
-            continue
-        in_segments = (counts[:, candidates] > 0).astype(np.float64)
-        vectors = np.asarray(in_segments.T @ x)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-        relevance = weights[t, candidates] / weights[t, candidates[0]]
-        kept = sorted(mmr(relevance, vectors @ vectors.T, KEYWORD_DIVERSITY, settings.top_n_words))
-        keywords[t] = [str(vocabulary[candidates[i]]) for i in kept]
-    return keywords, weights
-
-
-_PHRASE_TOKEN = re.compile(r"[a-z][a-z’']*[a-z]|[a-z]")
-
-
-def phrase_labels(docs: list[str], labels: np.ndarray, stop_words: frozenset[str], min_docs: int = 2) -> dict[int, str]:
-    """Each theme's label: its most distinctive phrase of two or three words ("" when
-    none qualifies).
-
-    Candidates are the word sequences of its segments that start and end on a content
-    word of three letters or more (``"the waiting room"`` gives ``"waiting room"``;
-    ``"remembered my name"`` stays; ``"i'm not"`` does not count). Each scores its
-    frequency in the theme times log(1 + mean phrase count per theme / its count in the
-    group), class-based TF-IDF over phrases; a phrase must occur in at least
-    ``min_docs`` of the theme's segments. Themes are labelled largest first (by label
-    number), and a phrase already used is skipped, so labels differ within a group.
-    Ties go to the alphabetically first. Repeated texts are read once, weighted.
-    """
-    from collections import Counter
-
-    per_theme: dict[int, Counter] = {}
-    doc_freq: dict[int, Counter] = {}
-    seen_texts: Counter = Counter(zip((str(d) for d in docs), labels.tolist()))
-    for (doc, label), repeats in sorted(seen_texts.items()):
-        tokens = _PHRASE_TOKEN.findall(doc.lower().replace("’", "'"))
-        seen = set()
-        for n in (2, 3):
-            for i in range(len(tokens) - n + 1):
-                gram = tokens[i:i + n]
-                ends = (gram[0], gram[-1])
-                if any(w in stop_words or "'" in w or len(w) < 3 for w in ends) or len(set(gram)) < n:
-                    continue
-                phrase = " ".join(gram)
-                per_theme.setdefault(label, Counter())[phrase] += repeats
-                seen.add(phrase)
-        doc_freq.setdefault(label, Counter()).update({p: repeats for p in seen})
-    total: Counter = Counter()
-    for counts in per_theme.values():
-        total.update(counts)
-    mean_per_theme = sum(total.values()) / max(len(per_theme), 1)
-    out, taken = {}, set()
-    for theme in sorted(set(labels.tolist())):
-        counts = per_theme.get(theme, Counter())
-        size = sum(counts.values())
-        scored = [(-(counts[p] / size) * math.log(1 + mean_per_theme / total[p]), p)
-                  for p in counts if doc_freq[theme][p] >= min_docs and p not in taken]
-        out[theme] = min(scored)[1] if scored else ""
-        taken.add(out[theme])
-    return out
-
-
 def readable_label(phrase: str, keywords: list[str]) -> str:
-    """The label shown: the distinctive phrase, else the first keywords that do not repeat
+    """The label shown: the chosen phrase, else the first keywords that do not repeat
     each other."""
     return phrase or label_from_keywords(keywords)
+
+
+@dataclass
+class Description:
+    """A group's themes in words: the fitted BERTopic model (None when the talk holds no
+    word outside the stop lists), keywords and labels per theme, and the themes' c-TF-IDF
+    rows (themes × words, for the merge tree)."""
+
+    model: object | None
+    keywords: dict[int, list[str]]
+    labels: dict[int, str]
+    weights: np.ndarray
+
+
+def describe(docs: list[str], embeddings: np.ndarray, topics: np.ndarray, speakers: list[str] | None,
+             settings: ThemeSettings, with_labels: bool = True) -> Description:
+    """Keywords and labels of themes ``topics`` (0..k-1) by a BERTopic model fitted in
+    manual mode on them (:mod:`helpers.theme_model`): c-TF-IDF, KeyBERTInspired, words said
+    by two or more of a theme's speakers, maximal marginal relevance. Each label is the
+    candidate phrase of the theme's talk nearest its own centre relative to the group's
+    other themes, distinct within the group. ``speakers``: who said each segment (each
+    segment its own speaker when not given)."""
+    from . import theme_model as M
+
+    k = int(np.max(topics)) + 1 if len(topics) else 0
+    speakers = [str(s) for s in speakers] if speakers is not None else [str(i) for i in range(len(docs))]
+    try:
+        model = M.build_model(docs, embeddings, topics, speakers, make_vectorizer(settings, len(docs)), settings.seed,
+                              settings.top_n_words, settings.embedding_model)
+    except ValueError as exc:  # nothing but stop words: no vocabulary to describe the themes by
+        if "empty vocabulary" not in str(exc):
+            raise
+        return Description(None, {t: [] for t in range(k)}, {t: readable_label("", []) for t in range(k)},
+                           np.zeros((k, 0)))
+    keywords = M.keywords_of(model)
+    keywords = {t: keywords.get(t, []) for t in range(k)}
+    labels = {t: readable_label("", keywords[t]) for t in range(k)}
+    if with_labels:
+        candidates = M.candidate_phrases(docs, topics, speakers, stop_words_of(settings))
+        chosen = M.choose_labels(candidates, M.theme_centres(embeddings, topics), model.embedding_model.embed)
+        labels = {t: readable_label(chosen.get(t, ""), keywords[t]) for t in range(k)}
+        model.set_topic_labels({t: labels[t] for t in range(k)})
+    return Description(model, keywords, labels, np.asarray(model.c_tf_idf_.todense()))
 
 
 # --------------------------------------------------------------------------- one group
@@ -534,6 +509,7 @@ class GroupFit:
     consensus: Consensus | None = None
     notes: list[str] = field(default_factory=list)
     caveat: str = ""
+    model: object | None = None   # the group's fitted BERTopic model (helpers.theme_model)
 
 
 def theme_id(group: str, index: int) -> str:
@@ -547,20 +523,22 @@ def stop_words_of(settings: ThemeSettings) -> frozenset[str]:
 
 
 def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings,
-              runs: list[np.ndarray] | None = None) -> GroupFit:
+              runs: list[np.ndarray] | None = None, speakers: list[str] | None = None) -> GroupFit:
     """One participant group's consensus themes (``runs``: the group's runs of
-    :func:`theme_procedure`, computed here when not given)."""
+    :func:`theme_procedure`, computed here when not given; ``speakers``: who said each
+    segment, for the keywords' rule of two voices)."""
     n = len(docs)
     n_distinct = len(distinct_texts(docs)[2])
     caveat = (f"a small group ({n} segments): its themes are a starting point for reading, not a finding"
               if n < SMALL_GROUP else "")
     if n_distinct < 4:
         topics = np.zeros(n, dtype=int)
-        keywords = _frequent_words(docs, topics, settings)
+        words = describe(docs, embeddings, topics, speakers, settings)
         return GroupFit(group, "single theme (fewer than 4 distinct segments)", topics, np.full(n, NO_THEME),
-                        np.zeros(n, dtype=bool), keywords, {0: readable_label("", keywords[0])}, {0: 1.0},
+                        np.zeros(n, dtype=bool), words.keywords, words.labels, {0: 1.0},
                         _relabel_hierarchy(pd.DataFrame(), {}, group), settings, None,
-                        ["too few segments to cluster"], f"only {n_distinct} distinct segments: one theme, not clustered")
+                        ["too few segments to cluster"], f"only {n_distinct} distinct segments: one theme, not clustered",
+                        words.model)
     if runs is None:
         runs = [theme_procedure(embeddings, docs, settings, run_seed(settings.seed, r)) for r in range(settings.n_runs)]
     reference = theme_procedure(embeddings, docs, settings)
@@ -570,19 +548,20 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     with_theme = with_each_theme(consensus, embeddings, docs)
     secondary = second_themes(topics, with_theme, settings.secondary_min)
     uncertain = with_theme[np.arange(n), topics] < 0.5
-    keywords, weights = represent(docs, embeddings, topics, settings)
-    stop = stop_words_of(settings)
-    phrases = phrase_labels(docs, topics, stop)
-    labels = {t: readable_label(phrases.get(t, ""), keywords.get(t, [])) for t in keywords}
+    words = describe(docs, embeddings, topics, speakers, settings)
     k = consensus.k
-    method = (f"Ward clustering of the embeddings, {k} themes (the most stable of {consensus.candidates[0]}–"
-              f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); keywords by c-TF-IDF and MMR")
+    chosen = (f"{k} themes as asked by n_themes (the most stable of {consensus.candidates[0]}–"
+              f"{consensus.candidates[-1]} was {consensus.chosen_k}" if consensus.chosen_k != k else
+              f"{k} themes (the most stable of {consensus.candidates[0]}–{consensus.candidates[-1]}")
+    method = (f"Ward clustering of the embeddings, {chosen} over {settings.n_runs} resampled runs); keywords and "
+              "labels by a BERTopic model of the themes (c-TF-IDF, KeyBERTInspired, MMR)")
     notes = [f"{n - n_distinct} repeated texts fitted once each"] if n_distinct < n else []
     if consensus.note:
         notes.append(consensus.note)
-    hierarchy = _relabel_hierarchy(merge_tree(weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)}, group)
-    return GroupFit(group, method, topics, secondary, uncertain, keywords, labels, theme_consensus(consensus),
-                    hierarchy, settings, consensus, notes, caveat)
+    hierarchy = _relabel_hierarchy(merge_tree(words.weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)},
+                                   group)
+    return GroupFit(group, method, topics, secondary, uncertain, words.keywords, words.labels,
+                    theme_consensus(consensus), hierarchy, settings, consensus, notes, caveat, words.model)
 
 
 def merge_tree(weights: np.ndarray) -> pd.DataFrame:
@@ -633,23 +612,6 @@ def _relabel_hierarchy(hierarchy: pd.DataFrame, mapping: dict[int, int], group: 
                      "leaves": ";".join(theme_id(group, mapping[int(t)]) for t in sorted(r.Topics) if int(t) in mapping)})
     return pd.DataFrame(rows)
 
-
-
-
-def _frequent_words(docs: list[str], topics: np.ndarray, settings: ThemeSettings) -> dict[int, list[str]]:
-    """Most frequent content words per theme (for groups too small to cluster)."""
-    vec = make_vectorizer(settings, len(docs))
-    try:
-        counts = vec.fit_transform(docs)
-    except ValueError:  # nothing but stop words
-        return {int(t): [] for t in set(topics)}
-    vocab = np.array(vec.get_feature_names_out())
-    out = {}
-    for t in sorted(set(topics)):
-        freq = np.asarray(counts[topics == t].sum(axis=0)).ravel()
-        order = np.argsort(-freq, kind="stable")
-        out[int(t)] = [str(vocab[j]) for j in distinct_words(order[freq[order] > 0], vocab, settings.top_n_words)]
-    return out
 
 
 
@@ -788,6 +750,22 @@ THEME_COLUMNS = ["participant_group", "theme_id", "label", "keywords", "fingerpr
 ASSIGNMENT_COLUMNS = ["segment_id", "participant_group", "theme_id", "secondary_theme_id", "was_outlier"]
 
 
+def speaker_keys(segments: pd.DataFrame) -> list[str]:
+    """Who said each segment: focus group and speaker (the same label in two focus groups
+    is two people)."""
+    return (segments["focus_group"].astype(str) + "/" + segments["speaker"].astype(str)).tolist()
+
+
+def save_models(result: GroupThemes, folder) -> None:
+    """Save each group's BERTopic model under ``folder/<group>/`` (see
+    :func:`helpers.theme_model.save_models`); load one with ``BERTopic.load``."""
+    from . import theme_model as M
+
+    models = {g: fit.model for g, fit in result.fits.items() if fit.model is not None}
+    settings = next(iter(result.fits.values())).settings if result.fits else ThemeSettings()
+    M.save_models(models, folder, settings.embedding_model)
+
+
 def with_speaker_stop_words(segments: pd.DataFrame, settings: ThemeSettings) -> ThemeSettings:
     """Pseudonyms say who spoke, not what about: keep them out of keywords and labels."""
     names = {w.lower() for s in segments["speaker"].unique() for w in re.findall(r"[A-Za-z]+", str(s))}
@@ -805,9 +783,14 @@ def _theme_caveat(fit: GroupFit, t: int, share: float) -> str:
 
 
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
-                   settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None) -> GroupThemes:
+                   settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None,
+                   n_themes: Mapping[str, int] | None = None) -> GroupThemes:
     """Consensus themes per participant group, each from that group's segments only
-    (``runs``: started with :class:`ConsensusRuns`, else run here)."""
+    (``runs``: started with :class:`ConsensusRuns`, else run here; ``n_themes``: group id →
+    a number of themes to report instead of the most stable, as the runs were started with).
+    Each group's fitted BERTopic model is ``fits[group].model``; its representative
+    documents are the theme's quotes."""
+    asked = checked_n_themes(n_themes, segments, groups)
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
     for group in groups:
         mask = (segments["participant_group"] == group).to_numpy()
@@ -815,15 +798,17 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
         emb = embeddings[mask]
         if seg.empty:
             continue
-        group_settings = with_speaker_stop_words(seg, settings)  # this group's speakers only
+        group_settings = replace(with_speaker_stop_words(seg, settings), fixed_k=asked.get(group))  # this group only
         fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings,
-                        runs=runs.runs(group) if runs is not None else None)
+                        runs=runs.runs(group) if runs is not None else None, speakers=speaker_keys(seg))
         fits[group] = fit
         hierarchies.append(fit.hierarchy)
+        representative = {}
         for t in sorted(set(fit.topics.tolist())):
             idx = np.flatnonzero(fit.topics == t)
             members = seg.iloc[idx]
             quotes = pick_quotes(members, emb[idx], settings.n_quotes)
+            representative[t] = quotes["text"].astype(str).tolist()
             share = len(members) / len(seg)
             row = {
                 "participant_group": group,
@@ -844,6 +829,8 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
                 row[f"quote_{k + 1}"] = format_quote(quotes.iloc[k]) if k < len(quotes) else ""
             row["quote_segments"] = ";".join(quotes["segment_id"])
             theme_rows.append(row)
+        if fit.model is not None:
+            fit.model.representative_docs_ = representative  # the quotes group_themes.csv shows
         assign_rows.append(pd.DataFrame({
             "segment_id": seg["segment_id"],
             "participant_group": group,
@@ -987,7 +974,8 @@ def theme_quality(segments: pd.DataFrame, embeddings: np.ndarray, result: GroupT
         lda_future, kmeans_future = baselines[group]
         lda_labels, lda_words = lda_future.result()
         km_labels = relabel_by_size(np.asarray(kmeans_future.result()))
-        km_words = represent(docs, emb, km_labels, fit.settings)[0] if k > 1 else fit.keywords
+        km_words = (describe(docs, emb, km_labels, speaker_keys(seg), fit.settings, with_labels=False).keywords
+                    if k > 1 else fit.keywords)
         for model, labels, words in (("lda", lda_labels, lda_words), ("kmeans", km_labels, km_words)):
             add(group, "group", model, "n_themes", k)
             add(group, "group", model, "largest_share", np.bincount(labels).max() / len(seg))
@@ -1006,3 +994,54 @@ def best_match_jaccard(members: np.ndarray, other: np.ndarray) -> float:
         b = other == u
         best = max(best, float((members & b).sum() / (members | b).sum()))
     return best
+
+
+# --------------------------------------------------------------------------- notebook tables
+
+#: why a measure has no value for a model (the quality summary says so instead of NaN)
+NOT_APPLICABLE = {
+    "stability_ari_mean": "n/a: {model} is fitted once, not resampled",
+    "consensus_mean": "n/a: {model} has no consensus",
+    "coherence_cv_mean": "n/a: fewer than two keywords in the talk",
+    "coherence_npmi_mean": "n/a: fewer than two keywords in the talk",
+}
+MODEL_NAMES = {"consensus": "the compendium", "lda": "LDA", "kmeans": "k-means"}
+
+
+def quality_summary(quality: pd.DataFrame,
+                    metrics=("n_themes", "largest_share", "stability_ari_mean", "consensus_mean", "coherence_cv_mean",
+                             "coherence_npmi_mean")) -> pd.DataFrame:
+    """The group rows of theme_quality.csv side by side (group and measure × model), every
+    cell a value or a sentence saying why the measure does not apply."""
+    rows = quality[(quality["scope"] == "group") & quality["metric"].isin(metrics)]
+    table = rows.pivot_table(index=["participant_group", "metric"], columns="model", values="value", sort=False,
+                             dropna=False)
+    groups = list(dict.fromkeys(rows["participant_group"]))
+    table = table.reindex(pd.MultiIndex.from_product([groups, list(metrics)], names=["participant_group", "metric"]))
+    table = table.reindex(columns=[m for m in MODEL_NAMES if m in table.columns]).astype(object)
+    for (group, metric), values in table.iterrows():
+        for model, value in values.items():
+            if value is None or value != value:
+                why = NOT_APPLICABLE.get(metric, "n/a: not measured")
+                table.loc[(group, metric), model] = why.format(model=MODEL_NAMES[model])
+            elif metric == "n_themes":
+                table.loc[(group, metric), model] = int(value)
+            else:
+                table.loc[(group, metric), model] = round(float(value), 3)
+    return table.rename(columns=MODEL_NAMES)
+
+
+def k_summary(fits: dict) -> pd.DataFrame:
+    """Per group: the number of themes the procedure chose and its stability, beside the
+    number reported (the one asked for by ``n_themes``, when asked) and its stability."""
+    rows = []
+    for group, fit in fits.items():
+        c = fit.consensus
+        if c is None:
+            continue
+        rows.append({"participant_group": group, "chosen k": c.chosen_k, "stability at chosen k": c.stability[c.chosen_k],
+                     "largest theme at chosen k": round(c.largest_share[c.chosen_k], 3),
+                     "reported k": c.k, "stability at reported k": c.stability[c.k],
+                     "largest theme at reported k": round(c.largest_share[c.k], 3),
+                     "asked for (n_themes)": c.k if fit.settings.fixed_k is not None else "no"})
+    return pd.DataFrame(rows)
