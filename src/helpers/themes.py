@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -87,6 +88,19 @@ class ThemeSettings:
         return list(range(2, min(top, n_distinct - 1) + 1))
 
 
+def candidate_ks(settings: ThemeSettings, n_distinct: int, n_themes: int | None = None) -> list[int]:
+    """The numbers of themes cut and measured: :meth:`ThemeSettings.candidates`, plus a
+    fixed ``n_themes`` (kept from a workshop, or set) when it lies outside them."""
+    ks = settings.candidates(n_distinct)
+    fixed = fixed_k(n_themes, n_distinct)
+    return sorted(set(ks) | {fixed}) if fixed else ks
+
+
+def fixed_k(n_themes: int | None, n_distinct: int) -> int | None:
+    """A fixed number of themes a group of ``n_distinct`` distinct texts can hold (2 … n − 1)."""
+    return int(np.clip(int(n_themes), 2, max(n_distinct - 1, 2))) if n_themes else None
+
+
 def run_seed(seed: int, run: int, n_themes: int = 0) -> int:
     """The seed of run ``run`` at ``n_themes`` themes, derived from the one seed (and
     not from the group or its neighbours, so groups are independent)."""
@@ -126,7 +140,7 @@ def fit_rows(texts: list[str], max_rows: int) -> np.ndarray:
 
 
 def theme_procedure(embeddings: np.ndarray, texts: list[str], settings: ThemeSettings,
-                    seed: int | None = None) -> np.ndarray:
+                    seed: int | None = None, n_themes: int | None = None) -> np.ndarray:
     """The procedure: labels of every segment for each candidate number of themes (rows
     in the order of ``settings.candidates``).
 
@@ -150,7 +164,7 @@ def theme_procedure(embeddings: np.ndarray, texts: list[str], settings: ThemeSet
     distinct = x[first]
     position = {int(r): i for i, r in enumerate(first)}
     fitted = np.array([position[int(r)] for r in rows])
-    ks = settings.candidates(len(first))
+    ks = candidate_ks(settings, len(first), n_themes)
     out = np.zeros((len(ks), len(texts)), dtype=np.int16)
     for i, k in enumerate(ks):
         cut = fcluster(tree, k, "maxclust").astype(int) - 1
@@ -211,6 +225,7 @@ class Consensus:
     pac: dict[int, float]               # proportion of ambiguous pairs, by k
     largest_share: dict[int, float]     # share of the group in the largest theme, by k
     k: int                              # the number of themes reported
+    data_k: int                         # the number the data alone choose (= k unless k was fixed)
     rows: np.ndarray                    # group rows the co-assignment matrix is built on
     matrix: np.ndarray                  # co-assignment at k (rows × rows)
     labels: np.ndarray                  # the reported theme of each of ``rows``
@@ -219,7 +234,7 @@ class Consensus:
 
 
 def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[str],
-                     settings: ThemeSettings) -> Consensus:
+                     settings: ThemeSettings, n_themes: int | None = None) -> Consensus:
     """Choose k and measure consensus, from the whole-group fit (``reference``) and the
     seeded runs of :func:`theme_procedure` (each candidates × rows).
 
@@ -227,32 +242,38 @@ def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[
     stability of the whole-group themes (mean adjusted Rand index of each run with them).
     The k reported is the most stable (to two decimals; ties: fewer themes) among those
     whose largest theme holds at most ``max_share`` of the group; when no k qualifies, the
-    most stable overall, and ``note`` says the group's talk is homogeneous.
+    most stable overall, and ``note`` says the group's talk is homogeneous. A fixed
+    ``n_themes`` is reported instead; the data's own choice is kept as ``data_k``.
     """
     from sklearn.metrics import adjusted_rand_score
 
     rows = fit_rows(texts, settings.consensus_max_segments)
-    ks = settings.candidates(len(distinct_texts(texts)[2]))
+    n_distinct = len(distinct_texts(texts)[2])
+    ks = candidate_ks(settings, n_distinct, n_themes)
     stacked = np.stack(runs)  # runs × candidates × n
     stability, scores, shares = {}, {}, {}
     for i, k in enumerate(ks):
         stability[k] = round(float(np.mean([adjusted_rand_score(reference[i], run[i]) for run in stacked])), 6)
         scores[k] = round(pac(coassignment(stacked[:, i, rows])), 6)
         shares[k] = float(np.bincount(reference[i]).max() / reference.shape[1])
-    allowed = [k for k in ks if shares[k] <= settings.max_share]
+    own = settings.candidates(n_distinct)
+    allowed = [k for k in own if shares[k] <= settings.max_share]
 
     def most_stable(options):
         return min(options, key=lambda k: (-round(stability[k], 2), k))
 
     note = ""
     if allowed:
-        k = most_stable(allowed)
+        data_k = most_stable(allowed)
     else:
-        k = most_stable(ks)
-        note = (f"the group's talk is homogeneous: no number of themes from {ks[0]} to {ks[-1]} gave themes "
-                f"each under {settings.max_share:.0%} of the group; the most stable ({k} themes) is reported")
+        data_k = most_stable(own)
+        note = (f"the group's talk is homogeneous: no number of themes from {own[0]} to {own[-1]} gave themes "
+                f"each under {settings.max_share:.0%} of the group; the most stable ({data_k} themes) is reported")
+    k = fixed_k(n_themes, n_distinct) or data_k
+    if k != data_k:
+        note = ""
     i = ks.index(k)
-    return Consensus(ks, stability, scores, shares, k, rows, coassignment(stacked[:, i, rows]),
+    return Consensus(ks, stability, scores, shares, k, data_k, rows, coassignment(stacked[:, i, rows]),
                      reference[i][rows].astype(int), stacked[:, i, :], note)
 
 
@@ -294,9 +315,11 @@ def choice_of_k(fits: dict) -> pd.DataFrame:
     of the whole-group themes, the largest theme's share, and whether it was chosen.
     Groups too small to cluster have no candidates and no rows."""
     rows = [{"participant_group": g, "k": k, "stability_ari": fit.consensus.stability[k],
-             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.k}
+             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.k,
+             "data_choice": k == fit.consensus.data_k}
             for g, fit in fits.items() if fit.consensus is not None for k in fit.consensus.candidates]
-    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen"])
+    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen",
+                                       "data_choice"])
 
 
 def theme_consensus(consensus: Consensus) -> dict[int, float]:
@@ -329,7 +352,7 @@ class ConsensusRuns:
     Each run has its own seed, so the result does not depend on where it ran."""
 
     def __init__(self, segments: pd.DataFrame, embeddings: np.ndarray, groups, settings: ThemeSettings,
-                 n_jobs: int | None = None):
+                 n_jobs: int | None = None, n_themes: Mapping[str, int] | None = None):
         self.settings, self.n_jobs = settings, jobs_for(len(segments), n_jobs)
         self.futures: dict[str, list] = {}
         in_group = segments["participant_group"].to_numpy()
@@ -339,7 +362,8 @@ class ConsensusRuns:
             if len(distinct_texts(texts)[2]) < 4:
                 continue
             emb = np.ascontiguousarray(embeddings[mask])
-            self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r),
+            fixed = (n_themes or {}).get(group)
+            self.futures[group] = [submit(theme_procedure, emb, texts, settings, run_seed(settings.seed, r), fixed,
                                           n_jobs=self.n_jobs) for r in range(settings.n_runs)]
 
     def runs(self, group: str) -> list[np.ndarray] | None:
@@ -546,10 +570,39 @@ def stop_words_of(settings: ThemeSettings) -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
 
 
+def anchored_topics(topics: np.ndarray, anchors: list[str]) -> tuple[np.ndarray, int, int]:
+    """Themes a workshop saw, kept: ``(topics, kept, joined)``.
+
+    ``anchors`` names, per segment, the workshop theme the segment was in when the room saw
+    it ("" for segments it did not see: new or corrected talk, or themes it did not pin).
+    Every anchored segment keeps its workshop theme. Every other segment joins the workshop
+    theme that holds most of the anchored members of its own theme in this fit, so new talk
+    goes where this run's clustering puts its neighbours; a theme of this fit with no
+    anchored member stays a theme of its own (talk the workshop did not see, e.g. from a new
+    focus group). Labels are numbered by size afterwards."""
+    names = sorted({a for a in anchors if a})
+    index = {a: i for i, a in enumerate(names)}
+    out = np.array([index.get(a, -1) for a in anchors], dtype=int)
+    anchored = out >= 0
+    joined = 0
+    for t in np.unique(topics[~anchored]):
+        members = ~anchored & (topics == t)
+        seen = out[anchored & (topics == t)]
+        if len(seen):
+            out[members] = int(np.bincount(seen).argmax())  # ties: the first workshop theme by name
+            joined += int(members.sum())
+        else:
+            out[members] = len(index) + int(t)               # a theme of this fit the workshop did not see
+    return relabel_by_size(out), int(anchored.sum()), joined
+
+
 def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings,
-              runs: list[np.ndarray] | None = None) -> GroupFit:
+              runs: list[np.ndarray] | None = None, n_themes: int | None = None,
+              anchors: list[str] | None = None) -> GroupFit:
     """One participant group's consensus themes (``runs``: the group's runs of
-    :func:`theme_procedure`, computed here when not given)."""
+    :func:`theme_procedure`, computed here when not given, with the same ``n_themes``;
+    ``n_themes``: a fixed number of themes instead of the data's choice; ``anchors``: per
+    segment, the workshop theme it was in, kept by :func:`anchored_topics`)."""
     n = len(docs)
     n_distinct = len(distinct_texts(docs)[2])
     caveat = (f"a small group ({n} segments): its themes are a starting point for reading, not a finding"
@@ -562,10 +615,16 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
                         _relabel_hierarchy(pd.DataFrame(), {}, group), settings, None,
                         ["too few segments to cluster"], f"only {n_distinct} distinct segments: one theme, not clustered")
     if runs is None:
-        runs = [theme_procedure(embeddings, docs, settings, run_seed(settings.seed, r)) for r in range(settings.n_runs)]
-    reference = theme_procedure(embeddings, docs, settings)
-    consensus = consensus_themes(reference, runs, docs, settings)
+        runs = [theme_procedure(embeddings, docs, settings, run_seed(settings.seed, r), n_themes)
+                for r in range(settings.n_runs)]
+    reference = theme_procedure(embeddings, docs, settings, n_themes=n_themes)
+    consensus = consensus_themes(reference, runs, docs, settings, n_themes)
     topics = relabel_by_size(reference[consensus.candidates.index(consensus.k)].astype(int))
+    anchor_note = ""
+    if anchors is not None and any(anchors):
+        topics, kept, joined = anchored_topics(topics, anchors)
+        anchor_note = (f"the themes the workshop saw are kept: {kept} segments it saw keep their theme, {joined} "
+                       "others joined the workshop theme holding most of their neighbours in this fit")
     consensus.labels = topics[consensus.rows]
     with_theme = with_each_theme(consensus, embeddings, docs)
     secondary = second_themes(topics, with_theme, settings.secondary_min)
@@ -574,12 +633,16 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     stop = stop_words_of(settings)
     phrases = phrase_labels(docs, topics, stop)
     labels = {t: readable_label(phrases.get(t, ""), keywords.get(t, [])) for t in keywords}
-    k = consensus.k
-    method = (f"Ward clustering of the embeddings, {k} themes (the most stable of {consensus.candidates[0]}–"
-              f"{consensus.candidates[-1]} over {settings.n_runs} resampled runs); keywords by c-TF-IDF and MMR")
+    k = int(topics.max()) + 1
+    own = settings.candidates(n_distinct)
+    chosen = (f"the most stable of {own[0]}–{own[-1]} over {settings.n_runs} resampled runs" if k == consensus.data_k
+              else f"fixed; the data would choose {consensus.data_k} of {own[0]}–{own[-1]}")
+    method = f"Ward clustering of the embeddings, {k} themes ({chosen}); keywords by c-TF-IDF and MMR"
     notes = [f"{n - n_distinct} repeated texts fitted once each"] if n_distinct < n else []
     if consensus.note:
         notes.append(consensus.note)
+    if anchor_note:
+        notes.append(anchor_note)
     hierarchy = _relabel_hierarchy(merge_tree(weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)}, group)
     return GroupFit(group, method, topics, secondary, uncertain, keywords, labels, theme_consensus(consensus),
                     hierarchy, settings, consensus, notes, caveat)
@@ -805,9 +868,13 @@ def _theme_caveat(fit: GroupFit, t: int, share: float) -> str:
 
 
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
-                   settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None) -> GroupThemes:
+                   settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None,
+                   n_themes: Mapping[str, int] | None = None,
+                   anchors: Mapping[str, str] | None = None) -> GroupThemes:
     """Consensus themes per participant group, each from that group's segments only
-    (``runs``: started with :class:`ConsensusRuns`, else run here)."""
+    (``runs``: started with :class:`ConsensusRuns` with the same ``n_themes``, else run
+    here; ``n_themes``: group -> a fixed number of themes, e.g. the number a workshop saw;
+    ``anchors``: segment id -> the workshop theme it was in, kept, see :func:`anchored_topics`)."""
     theme_rows, assign_rows, hierarchies, fits = [], [], [], {}
     for group in groups:
         mask = (segments["participant_group"] == group).to_numpy()
@@ -817,7 +884,8 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
             continue
         group_settings = with_speaker_stop_words(seg, settings)  # this group's speakers only
         fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings,
-                        runs=runs.runs(group) if runs is not None else None)
+                        runs=runs.runs(group) if runs is not None else None, n_themes=(n_themes or {}).get(group),
+                        anchors=[(anchors or {}).get(str(s), "") for s in seg["segment_id"]] if anchors else None)
         fits[group] = fit
         hierarchies.append(fit.hierarchy)
         for t in sorted(set(fit.topics.tolist())):
