@@ -192,6 +192,10 @@ def test_an_explicit_n_themes_wins_over_the_workshop(tmp_path):
     workshop = workshop_with_k(tmp_path, theme_members(fresh.assignments), 4)
     kept = identity.n_themes_to_keep([workshop], {"radiographers": 3}, ["radiographers"])
     assert kept["radiographers"].k == 3 and kept["radiographers"].explicit
+    # an explicit number refits the group afresh: nothing is held in the workshop's themes
+    assert identity.workshop_anchors([workshop], segments, kept) == {}
+    seen = identity.workshop_anchors([workshop], segments, identity.n_themes_to_keep([workshop]))
+    assert set(seen) == theme_members(fresh.assignments)["radiographers:T01"]
     with pytest.raises(identity.UserError, match="n_themes names the participant group 'nurses'"):
         identity.n_themes_to_keep([workshop], {"nurses": 3}, ["radiographers"])
 

@@ -206,10 +206,13 @@ def n_themes_to_keep(workshops, explicit: Mapping[str, int] | None = None,
     return kept
 
 
-def k_table(choice: pd.DataFrame, kept: Mapping[str, KeptNumber]) -> pd.DataFrame:
+def k_table(choice: pd.DataFrame, kept: Mapping[str, KeptNumber],
+            group_themes: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per participant group: the number of themes reported, where it came from,
     the number the data alone would choose now, the stability of each, and a sentence
-    (``choice``: :func:`helpers.themes.choice_of_k`, with its ``data_choice`` column)."""
+    (``choice``: :func:`helpers.themes.choice_of_k`, with its ``data_choice`` column;
+    ``group_themes``: this run's themes, to count a theme of talk the workshop never saw)."""
+    counts = group_themes["participant_group"].value_counts().to_dict() if group_themes is not None else {}
     rows = []
     for group, table in choice.groupby("participant_group", sort=False):
         stability = dict(zip(table["k"], table["stability_ari"]))
@@ -227,10 +230,12 @@ def k_table(choice: pd.DataFrame, kept: Mapping[str, KeptNumber]) -> pd.DataFram
             same = "the data choose the same" if data_k == reported else (
                 f"the data would now choose {data_k} (stability {stability[data_k]:.2f} vs {stability[reported]:.2f})")
             note = (f"{group}: the workshop saw {reported} ({why.source}); {same}; kept {reported}"
+                    + (f", and {counts[group] - reported} more of talk the workshop did not see"
+                       if counts.get(group, reported) > reported else "")
                     + ("" if data_k == reported else
                        f". To move on, set `analysis: n_themes: {{{group}: {data_k}}}` in study.yml, rerun, then "
                        "`make rebase-workshops`"))
-        rows.append({"participant_group": group, "n_themes": reported, "source": source,
+        rows.append({"participant_group": group, "n_themes": counts.get(group, reported), "source": source,
                      "stability": stability[reported], "data_choice": data_k,
                      "data_choice_stability": stability[data_k], "note": note})
     return pd.DataFrame(rows, columns=["participant_group", "n_themes", "source", "stability", "data_choice",
