@@ -236,15 +236,21 @@ def section(baseline: Outcome, edits: list[tuple[Edit, Outcome]], new_group: Out
     lines = [BEGIN, "## Decisions survive corrected transcripts (perturbation benchmark)", "",
              f"Written by `make perturbation` (benchmarks/perturbation.py, seed {seed}, {seconds:.0f} s): "
              f"{len(edits)} single edits to the bundled transcripts, each on its own copy, then stages 03–05 rerun "
-             "with the bundled workshop files. Segment ids are by content (helpers.identity.segment_id) and each "
-             "pinned group keeps the number of themes its workshop saw (theme_counts.csv).", "",
+             "with the bundled workshop files. Segment ids are by content (helpers.identity.segment_id); each "
+             "group a workshop pinned keeps the number of themes it saw (theme_counts.csv), and the segments it saw "
+             "keep their theme (helpers.themes.anchored_topics).", "",
              f"* Unedited study: {baseline.carried} of {baseline.decisions} decisions applied "
              f"({'completed' if baseline.completed else 'stopped: ' + baseline.stop}).",
              f"* **Every bundled decision carried over in {all_carried} of {len(edits)} edited runs "
-             f"({all_carried / len(edits):.0%}).**",
+             f"({all_carried / len(edits):.0%}).** Smallest overlap of a carried theme with what the workshop saw: "
+             f"{min(o.min_overlap for _, o in edits):.2f}.",
+             f"* The number of themes the data alone would choose moved in {sum(bool(o.k_notes) for _, o in edits)} "
+             f"of {len(edits)} edited runs (single edits moved it by up to "
+             f"{max((abs(int(n)) for _, o in edits for n in _k_moves(o.k_notes)), default=0)}); it was kept each time.",
              f"* New focus group (FG12, a fourth patients-and-carers group, {new_group.ids_changed} new segments): "
              f"**{new_group.carried} of {new_group.decisions} decisions carried over "
-             f"({new_group.carried / max(new_group.decisions, 1):.0%})**; notebook 05 "
+             f"({new_group.carried / max(new_group.decisions, 1):.0%})**; {new_group.themes_changed} pinned themes "
+             f"gained members, smallest overlap {new_group.min_overlap:.2f}; notebook 05 "
              + ("completed." if new_group.completed else f"stopped with: “{new_group.stop}”"), ""]
     if new_group.k_notes:
         lines += ["  Number of themes: " + " ".join(new_group.k_notes), ""]
@@ -260,6 +266,16 @@ def section(baseline: Outcome, edits: list[tuple[Edit, Outcome]], new_group: Out
               "themes whose members are not exactly those the workshop saw; smallest overlap: the lowest Jaccard "
               "overlap of such a theme with its successor (a decision carries over above 0.5).", END]
     return "\n".join(lines)
+
+
+def _k_moves(notes: list[str]) -> list[int]:
+    """How far each note's 'the data would now choose' is from the number kept."""
+    moves = []
+    for note in notes:
+        match = re.search(r"the workshop saw (\d+) .*?would now choose (\d+)", note)
+        if match:
+            moves.append(int(match.group(2)) - int(match.group(1)))
+    return moves
 
 
 def write_section(path: Path, text: str) -> None:
