@@ -105,6 +105,7 @@ $(TEST_INSTALLED): $(INSTALLED)
 	@touch $@
 
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
+	@$(PY) -m helpers.disclosure status $(OUT)
 
 # The study's transcripts and workshop files, listed by helpers.study (which also
 # validates study.yml, so a broken study stops here with one sentence).
@@ -151,6 +152,10 @@ $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
 		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
+
+# The stages that mask unreviewed identifying details in what people see
+# (helpers.disclosure.mask_identifying) rerun when the masking changes.
+$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: $(H)/disclosure.py
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
