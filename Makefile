@@ -54,7 +54,7 @@ COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLE
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
 
 # Refuse, before anything is created, what Make cannot handle safely.
-ifneq ($(filter-out help venv clean-all lab test bench validity,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out help venv clean-all lab test bench validity perturbation,$(or $(MAKECMDGOALS),help)),)
 ifneq ($(words $(OUTPUT_DIR)) $(words $(STUDY)),1 1)
 $(error STUDY=$(STUDY) OUTPUT_DIR=$(OUTPUT_DIR): OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces); move or rename the folder, or make a link to it whose path has none)
 endif
@@ -63,7 +63,7 @@ $(error $(STUDY): 'name:' must be letters, digits, '.', '_' or '-' (not starting
 endif
 endif
 
-.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops validity
+.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops validity perturbation
 
 help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
@@ -109,7 +109,7 @@ all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_
 
 # The study's transcripts and workshop files, listed by helpers.study (which also
 # validates study.yml, so a broken study stops here with one sentence).
-ifeq ($(filter help clean clean-all venv lab test bench qda-check validity,$(MAKECMDGOALS)),)
+ifeq ($(filter help clean clean-all venv lab test bench qda-check validity perturbation,$(MAKECMDGOALS)),)
 ifneq ($(MAKECMDGOALS),)
 include $(OUT)/.study.mk
 endif
@@ -133,12 +133,12 @@ $(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(NB_OUT)
 	$(RUN)
 
 $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/01_ingest_transcripts.ipynb \
-		$(H)/embeddings.py $(COMMON)
+		$(H)/embeddings.py $(H)/identity.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
-		$(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
-		$(H)/embeddings.py $(H)/_workers.py $(COMMON)
+		$(STUDY_WORKSHOPS) $(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
+		$(H)/embeddings.py $(H)/identity.py $(H)/workshop_files.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
@@ -198,6 +198,9 @@ bench: $(INSTALLED) ## Time the README's path in a fresh clone; writes benchmark
 
 validity: $(INSTALLED) ## Theme agreement across two seeds, planted-theme recovery and coherence vs baselines, stress corpus; writes benchmarks/validity.md
 	@$(PY) benchmarks/validity.py
+
+perturbation: $(INSTALLED) ## Seeded single edits to the transcripts and one new focus group, 03-05 rerun: do decisions carry over? (benchmarks/validity.md)
+	@$(PY) benchmarks/perturbation.py
 
 clean: ## Remove OUTPUT_DIR (results, executed notebooks, caches)
 	rm -rf $(OUT) outputs/_nbval

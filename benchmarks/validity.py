@@ -210,7 +210,10 @@ def main(argv=None) -> int:
                         stress_study.parent / "key.csv", args.seeds, args.work)
     text = "\n".join(["# Validity of the group themes", "", "Written by `make validity` (benchmarks/validity.py); "
                       "see its docstring for what each figure is.", "", *bundled, *stress])
-    write_text_atomic(args.out, text)
+    import perturbation  # its section (make perturbation) is kept as it stands
+
+    kept = perturbation.kept_section(args.out)
+    write_text_atomic(args.out, text + ("\n\n" + kept + "\n" if kept else ""))
     print(text)
     return 0
 

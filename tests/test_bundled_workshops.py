@@ -41,6 +41,18 @@ def workshops():
 
 
 @pytest.fixture(scope="module")
+def place_of():
+    """Segment id -> (focus group, turn): segment ids name content, so where a segment sits
+    comes from reading the transcripts (stage 01) and cutting the segments (stage 03)."""
+    from helpers.embeddings import make_segments
+    from helpers.transcripts import read_study_turns
+
+    segments = make_segments(read_study_turns(load_study(ROOT / "data" / "study.yml")))
+    return {sid: (fg, int(turn)) for sid, fg, turn in zip(segments["segment_id"], segments["focus_group"],
+                                                             segments["turn"])}
+
+
+@pytest.fixture(scope="module")
 def voiced():
     """(focus group, turn) -> the planted themes that turn voices."""
     key = pd.read_csv(ROOT / "data" / "synthetic_key.csv")
@@ -68,13 +80,12 @@ def test_every_bundled_merge_is_pinned_with_its_members(workshops):
 
 
 @pytest.mark.parametrize("integrated, planted", sorted(PLANTED.items()))
-def test_each_bundled_integrated_theme_is_mostly_about_its_label(workshops, voiced, integrated, planted):
+def test_each_bundled_integrated_theme_is_mostly_about_its_label(workshops, voiced, place_of, integrated, planted):
     sources = merges(workshops)[integrated]
     counts: dict[str, int] = {}
     for workshop, theme in sources:
         for segment in read_snapshot(workshop.snapshot)[theme]:
-            focus_group, turn = re.match(r"(.+)-t(\d+)-s\d+$", segment).groups()
-            for voiced_theme in voiced.get((focus_group, int(turn)), set()) - {"none"}:
+            for voiced_theme in voiced.get(place_of[segment], set()) - {"none"}:
                 counts[voiced_theme] = counts.get(voiced_theme, 0) + 1
     top = max(counts, key=counts.get)
     assert top == planted, f"{integrated} should be about {planted} but its segments mostly voice {top}: {counts}"

@@ -370,15 +370,17 @@ def test_audit_lists_every_decision_in_order(data, tmp_path):
     result = run(data, tmp_path,
                  [MERGE_KNOWN, {"action": "drop", "theme": P3, "rationale": "about the building"}],
                  [MERGE_DELAYS, {"action": "assign", "theme": "I02", "attribute": "action", "rationale": "doing"}])
-    assert list(result.audit.columns) == ["workshop", "index", "action", "inputs", "outputs", "rationale", "check"]
+    assert list(result.audit.columns) == ["workshop", "index", "action", "inputs", "outputs", "rationale", "check",
+                                         "changed"]
     unchecked = "unchecked: {} has no fingerprint in based_on".format
-    assert result.audit.values.tolist() == [
+    assert result.audit.drop(columns="changed").values.tolist() == [
         ["workshop_1", 1, "merge", f"{R1};{P1};{S1}", "I01", "all three groups talk about names",
          "; ".join(unchecked(t) for t in (R1, P1, S1))],
         ["workshop_1", 2, "drop", P3, "", "about the building", unchecked(P3)],
         ["workshop_2", 1, "merge", f"{R3};{P2}", "I02", "", f"{unchecked(R3)}; {unchecked(P2)}"],
         ["workshop_2", 2, "assign", "I02", "action", "doing", ""],
     ]
+    assert result.audit["changed"].isna().all()   # nothing was checked, so nothing is said to have changed
 
 
 # --------------------------------------------------------------------------- bad decisions

@@ -34,7 +34,8 @@ def test_long_turns_split_into_windows_of_whole_sentences_with_exact_offsets():
         span = text[row.char_start:row.char_end]
         assert span.startswith("This is sentence") and span.rstrip().endswith((".", "[laughs]"))
         assert "[laughs]" not in row.text
-    assert seg["segment_id"].tolist() == ["FG01-t001-s1", "FG01-t001-s2", "FG01-t001-s3"]
+    assert seg["window"].tolist() == [1, 2, 3] and (seg["turn"] == 1).all()
+    assert seg["segment_id"].tolist() == [E.segment_id("FG01", "Anna", t) for t in seg["text"]]
 
 
 def test_short_remainder_joins_the_window_before():

@@ -212,11 +212,12 @@ def _stages_make_would_run(out, study, *changed):
 
 def test_make_reruns_only_what_an_edit_touches(tmp_path):
     """The Makefile's file targets: nothing after no change; after a workshop edit, only the
-    stages from the workshops on; after a transcript edit, everything from ingestion on."""
+    stages from the group themes on (04 keeps the number of themes and the themes the
+    workshops' snapshots record); after a transcript edit, everything from ingestion on."""
     study = ROOT / "data" / "study.yml"
     _finished_run(tmp_path, study)
     assert _stages_make_would_run(tmp_path, study) == []
-    assert _stages_make_would_run(tmp_path, study, ROOT / "data" / "workshops" / "workshop_2.yml") == ["05", "06", "07"]
+    assert _stages_make_would_run(tmp_path, study, ROOT / "data" / "workshops" / "workshop_2.yml") == ["04", "05", "06", "07"]
     transcript = sorted((ROOT / "data" / "transcripts").iterdir())[0]
     assert _stages_make_would_run(tmp_path, study, transcript) == ["01", "02", "03", "04", "05", "06", "07"]
 

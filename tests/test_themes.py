@@ -443,10 +443,11 @@ def test_asking_for_a_number_of_themes_changes_that_group_only():
         b, a = getattr(before, table), getattr(after, table)
         pd.testing.assert_frame_equal(b[b["participant_group"] == "students"].reset_index(drop=True),
                                       a[a["participant_group"] == "students"].reset_index(drop=True))
-    summary = T.k_summary(after.fits).set_index("participant_group")
-    assert summary.loc["staff", "reported k"] == 6 and summary.loc["staff", "chosen k"] == 3
-    assert summary.loc["staff", "stability at reported k"] == after.fits["staff"].consensus.stability[6]
-    assert "6 themes as asked by n_themes" in after.fits["staff"].method
+    choice = T.choice_of_k(after.fits)
+    staff = choice[choice["participant_group"] == "staff"]
+    assert staff.loc[staff["chosen"], "k"].tolist() == [6] and staff.loc[staff["data_choice"], "k"].tolist() == [3]
+    assert "6 themes, fixed (the most stable of 2–" in after.fits["staff"].method
+    assert "would be 3" in after.fits["staff"].method
     with pytest.raises(UserError, match="n_themes names the participant group 'nurses'"):
         T.analyse_groups(seg, emb, ["staff", "students"], settings, n_themes={"nurses": 4})
     with pytest.raises(UserError, match="n_themes: staff: 1 is not a number of themes"):

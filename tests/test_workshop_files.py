@@ -80,6 +80,9 @@ def test_a_renumbered_theme_is_carried_over_to_its_successor_and_logged(data, fi
     check = result.audit.iloc[0]["check"]
     assert f"carried over from {R1} (fingerprint {fingerprint(first_run[R1])}) to {R2}" in check
     assert "overlap 0.75" in check                        # 3 of the 4 segments stayed together
+    # ... and says how much of the theme changed, in words and as a share
+    assert "3 of its 4 segments kept, 1 left, 0 joined (25% changed)" in check
+    assert result.audit.iloc[0]["changed"] == 0.25
 
 
 def test_a_theme_without_a_clear_successor_stops_the_run_naming_the_candidates(data, first_run, tmp_path):

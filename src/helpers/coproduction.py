@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._io import cell_flag, cell_text
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
-from .identity import fingerprint
+from .identity import LEGACY_SEGMENT_ID, SEGMENT_ID, fingerprint, legacy_segment_ids
 from .themes import quotes_of
 from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests use them from here)
     Resolution,
@@ -43,6 +43,7 @@ from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests u
     named_group_themes,
     resolved_decisions,
     snapshot_table,
+    snapshot_themes,
     theme_members,
 )
 
@@ -50,13 +51,14 @@ RELATIONS = ("part of", "leads to", "in tension with")
 #: Taylor et al. (2017): the five defining attributes of compassion.
 ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
 _INTEGRATED_ID = re.compile(r"^I\d{2,}$")
-#: A segment id (``FG03-t012-s0``): a split seed that names a quote rather than a keyword.
-GROUP_SEGMENT_ID = re.compile(r"^\S+-t\d+-s\d+$")
+#: A segment id (``FG03-morag-1c9e20b4``, or the older ``FG03-t012-s1``): a split seed that
+#: names a quote rather than a keyword.
+GROUP_SEGMENT_ID = re.compile(f"{SEGMENT_ID.pattern}|{LEGACY_SEGMENT_ID.pattern}")
 #: Proposal rule: two themes from different groups are proposed together when
 #: 0.8 × cosine(centroids) + 0.2 × Jaccard(keywords) reaches the threshold.
 PROPOSAL_WEIGHTS = (0.8, 0.2)
 PROPOSAL_THRESHOLD = 0.55
-AUDIT_COLUMNS = ["workshop", "index", "action", "inputs", "outputs", "rationale", "check"]
+AUDIT_COLUMNS = ["workshop", "index", "action", "inputs", "outputs", "rationale", "check", "changed"]
 
 
 def workshop_table(workshops: list[Workshop]) -> pd.DataFrame:
@@ -91,6 +93,8 @@ class Decision:
     index: int
     fields: dict
     check: str = ""
+    #: the largest share of members changed among the group themes it names (None: none checked)
+    changed: float | None = None
 
     @property
     def where(self) -> str:
@@ -125,6 +129,7 @@ class Integration:
         self.segments = segments.reset_index(drop=True)
         self.embeddings = embeddings
         self.row_of = {sid: i for i, sid in enumerate(self.segments["segment_id"])}
+        self.legacy_ids = legacy_segment_ids(self.segments)
         self.labels = self.group_themes["label"].astype(str).to_dict()
         self.keywords = {t: [k.strip() for k in str(v).split(";") if k.strip()]
                          for t, v in self.group_themes["keywords"].fillna("").items()}
@@ -185,19 +190,22 @@ class Integration:
     def log(self, decision: Decision, action: str, inputs, outputs, rationale: str = "") -> None:
         self.audit.append({"workshop": decision.workshop.name, "index": decision.index, "action": action,
                            "inputs": ";".join(inputs), "outputs": ";".join(outputs), "rationale": rationale,
-                           "check": decision.check})
+                           "check": decision.check, "changed": decision.changed})
 
     def apply(self, workshop: Workshop, members: dict[str, set[str]]) -> Resolution:
         """Apply a workshop's decisions in order, after checking the themes they name
         against this run (carried over to successors where the content moved)."""
-        decisions, resolution = resolved_decisions(workshop, members)
+        decisions, resolution = resolved_decisions(workshop, members, self.segments)
         for index, fields in enumerate(decisions, start=1):
             action = fields.get("action") if isinstance(fields, dict) else fields
             if action not in HANDLERS:
                 raise WorkshopError(f"{workshop.path}, decision {index}: has action '{action}'; use one of: "
                                     f"{', '.join(ACTIONS)}.")
-            named = [resolution.notes[t] for t in named_group_themes(workshop.decisions[index - 1]) if t in resolution.notes]
-            HANDLERS[action](self, Decision(workshop, index, fields, "; ".join(named)))
+            themes = named_group_themes(workshop.decisions[index - 1])
+            named = [resolution.notes[t] for t in themes if t in resolution.notes]
+            changed = [resolution.changed[t] for t in themes if t in resolution.changed]
+            HANDLERS[action](self, Decision(workshop, index, fields, "; ".join(named),
+                                            max(changed) if changed else None))
         if workshop.definition:
             self.definition, self.definition_source = workshop.definition, workshop.name
         return resolution
@@ -367,6 +375,7 @@ def split(state: Integration, d: Decision) -> None:
         seeds_q = [str(q) for q in part.get("quotes") or []]
         if not seeds_kw and not seeds_q:
             raise d.error(f"part {k + 1} has neither keywords nor quotes", "give seed keywords or segment ids")
+        seeds_q = [state.legacy_ids.get(q, q) for q in seeds_q]  # position ids of older files, matched by text
         foreign = [q for q in seeds_q if q not in members]
         if foreign:
             raise d.error(f"part {k + 1} names the quote {foreign[0]}, which is not a segment of '{tid}'"
@@ -752,7 +761,7 @@ def next_workshop_files(result: IntegrationResult, group_ids: list[str]) -> dict
     snapshot = f"workshop_{result.next_workshop}.snapshot.csv"
     return {f"workshop_{result.next_workshop}.template.yml":
             decision_template(result.next_workshop, group_ids, state.group_themes, result.members, on_table, snapshot),
-            snapshot: snapshot_table(result.members, on_table)}
+            snapshot: snapshot_table(result.members, snapshot_themes(result.members, on_table))}
 
 
 def write_workshop_packs(folder: Path, packs: dict[str, str], extra: dict | None = None) -> list[Path]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import UserError, write_npy_atomic
+from .identity import check_unique_ids, content_key, segment_id
 from .transcripts import strip_annotations
 
 DEFAULT_MODEL = "default"
@@ -100,8 +101,14 @@ def window_turn(text: str, max_sentences: int = 3, max_words: int = 80, min_word
 
 
 def make_segments(utterances: pd.DataFrame, max_sentences: int = 3, max_words: int = 80) -> pd.DataFrame:
-    """Participant turns -> analysis segments with offsets into the turn text."""
+    """Participant turns -> analysis segments with offsets into the turn text.
+
+    Each segment's id names its content, not its position (:func:`helpers.identity.segment_id`):
+    a turn added, removed, joined or split elsewhere leaves every other segment's id as it
+    was. Where the segment sits stays in the columns ``turn`` (order in the transcript) and
+    ``window`` (its place among the turn's windows, from 1)."""
     rows = []
+    seen: dict[tuple[str, str, str], int] = {}
     participants = utterances[utterances["role"] == "participant"]
     for turn in participants.itertuples(index=False):
         for k, (start, end) in enumerate(window_turn(turn.text, max_sentences, max_words), start=1):
@@ -109,20 +116,26 @@ def make_segments(utterances: pd.DataFrame, max_sentences: int = 3, max_words: i
             if is_backchannel(raw):
                 continue
             clean = strip_annotations(raw)
+            key = (str(turn.focus_group), str(turn.speaker), content_key(clean))
+            occurrence = seen.get(key, 0)
+            seen[key] = occurrence + 1
             rows.append({
-                "segment_id": f"{turn.focus_group}-t{turn.turn:03d}-s{k}",
+                "segment_id": segment_id(turn.focus_group, turn.speaker, clean, occurrence),
                 "focus_group": turn.focus_group,
                 "participant_group": turn.participant_group,
                 "speaker": turn.speaker,
                 "turn": int(turn.turn),
+                "window": int(k),
                 "char_start": int(start),
                 "char_end": int(end),
                 "n_words": count_words(clean),
                 "text": clean,
             })
-    columns = ["segment_id", "focus_group", "participant_group", "speaker", "turn",
+    columns = ["segment_id", "focus_group", "participant_group", "speaker", "turn", "window",
                "char_start", "char_end", "n_words", "text"]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    check_unique_ids(table)
+    return table
 
 
 # --------------------------------------------------------------------------- model

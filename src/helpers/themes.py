@@ -275,7 +275,8 @@ def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[
         stability[k] = round(float(np.mean([adjusted_rand_score(reference[i], run[i]) for run in stacked])), 6)
         scores[k] = round(pac(coassignment(stacked[:, i, rows])), 6)
         shares[k] = float(np.bincount(reference[i]).max() / reference.shape[1])
-    allowed = [k for k in ks if shares[k] <= settings.max_share]
+    own = replace(settings, fixed_k=None).candidates(len(distinct_texts(texts)[2]))
+    allowed = [k for k in own if shares[k] <= settings.max_share]
 
     def most_stable(options):
         return min(options, key=lambda k: (-round(stability[k], 2), k))
@@ -284,15 +285,15 @@ def consensus_themes(reference: np.ndarray, runs: list[np.ndarray], texts: list[
     if allowed:
         chosen = most_stable(allowed)
     else:
-        chosen = most_stable(ks)
-        note = (f"the group's talk is homogeneous: no number of themes from {ks[0]} to {ks[-1]} gave themes "
+        chosen = most_stable(own)
+        note = (f"the group's talk is homogeneous: no number of themes from {own[0]} to {own[-1]} gave themes "
                 f"each under {settings.max_share:.0%} of the group; the most stable ({chosen} themes) is reported")
     k = chosen
     if settings.fixed_k is not None and settings.fixed_k != chosen:
         k = int(settings.fixed_k)
-        note = (f"{k} themes as asked by n_themes (stability {stability[k]:.2f}, largest theme "
-                f"{shares[k]:.0%}); the procedure's choice was {chosen} (stability {stability[chosen]:.2f}, "
-                f"largest theme {shares[chosen]:.0%})")
+        note = (f"{k} themes fixed (kept from a workshop or set by n_themes; stability {stability[k]:.2f}, "
+                f"largest theme {shares[k]:.0%}); the data alone would choose {chosen} (stability "
+                f"{stability[chosen]:.2f}, largest theme {shares[chosen]:.0%})")
     i = ks.index(k)
     return Consensus(ks, stability, scores, shares, k, rows, coassignment(stacked[:, i, rows]),
                      reference[i][rows].astype(int), stacked[:, i, :], note, chosen)
@@ -337,10 +338,11 @@ def choice_of_k(fits: dict) -> pd.DataFrame:
     and whether it is reported (the k asked for by ``n_themes``, else the chosen one).
     Groups too small to cluster have no candidates and no rows."""
     rows = [{"participant_group": g, "k": k, "stability_ari": fit.consensus.stability[k],
-             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.chosen_k,
-             "reported": k == fit.consensus.k}
+             "largest_share": round(fit.consensus.largest_share[k], 3), "chosen": k == fit.consensus.k,
+             "data_choice": k == fit.consensus.chosen_k}
             for g, fit in fits.items() if fit.consensus is not None for k in fit.consensus.candidates]
-    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen", "reported"])
+    return pd.DataFrame(rows, columns=["participant_group", "k", "stability_ari", "largest_share", "chosen",
+                                       "data_choice"])
 
 
 def theme_consensus(consensus: Consensus) -> dict[int, float]:
@@ -522,11 +524,39 @@ def stop_words_of(settings: ThemeSettings) -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS | TRANSCRIPT_STOP_WORDS | set(settings.extra_stop_words))
 
 
+def anchored_topics(topics: np.ndarray, anchors: list[str]) -> tuple[np.ndarray, int, int]:
+    """Themes a workshop saw, kept: ``(topics, kept, joined)``.
+
+    ``anchors`` names, per segment, the workshop theme the segment was in when the room saw
+    it ("" for segments it did not see: new or corrected talk, or themes it did not pin).
+    Every anchored segment keeps its workshop theme. Every other segment joins the workshop
+    theme that holds most of the anchored members of its own theme in this fit, so new talk
+    goes where this run's clustering puts its neighbours; a theme of this fit with no
+    anchored member stays a theme of its own (talk the workshop did not see, e.g. from a new
+    focus group). Labels are numbered by size afterwards."""
+    names = sorted({a for a in anchors if a})
+    index = {a: i for i, a in enumerate(names)}
+    out = np.array([index.get(a, -1) for a in anchors], dtype=int)
+    anchored = out >= 0
+    joined = 0
+    for t in np.unique(topics[~anchored]):
+        members = ~anchored & (topics == t)
+        seen = out[anchored & (topics == t)]
+        if len(seen):
+            out[members] = int(np.bincount(seen).argmax())  # ties: the first workshop theme by name
+            joined += int(members.sum())
+        else:
+            out[members] = len(index) + int(t)               # a theme of this fit the workshop did not see
+    return relabel_by_size(out), int(anchored.sum()), joined
+
+
 def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: ThemeSettings,
-              runs: list[np.ndarray] | None = None, speakers: list[str] | None = None) -> GroupFit:
+              runs: list[np.ndarray] | None = None, speakers: list[str] | None = None,
+              anchors: list[str] | None = None) -> GroupFit:
     """One participant group's consensus themes (``runs``: the group's runs of
     :func:`theme_procedure`, computed here when not given; ``speakers``: who said each
-    segment, for the keywords' rule of two voices)."""
+    segment, for the keywords' rule of two voices; ``anchors``: per segment, the workshop
+    theme it was in, kept by :func:`anchored_topics`)."""
     n = len(docs)
     n_distinct = len(distinct_texts(docs)[2])
     caveat = (f"a small group ({n} segments): its themes are a starting point for reading, not a finding"
@@ -544,20 +574,27 @@ def fit_group(docs: list[str], embeddings: np.ndarray, group: str, settings: The
     reference = theme_procedure(embeddings, docs, settings)
     consensus = consensus_themes(reference, runs, docs, settings)
     topics = relabel_by_size(reference[consensus.candidates.index(consensus.k)].astype(int))
+    anchor_note = ""
+    if anchors is not None and any(anchors):
+        topics, kept, joined = anchored_topics(topics, anchors)
+        anchor_note = (f"the themes the workshop saw are kept: {kept} segments it saw keep their theme, {joined} "
+                       "others joined the workshop theme holding most of their neighbours in this fit")
     consensus.labels = topics[consensus.rows]
     with_theme = with_each_theme(consensus, embeddings, docs)
     secondary = second_themes(topics, with_theme, settings.secondary_min)
     uncertain = with_theme[np.arange(n), topics] < 0.5
     words = describe(docs, embeddings, topics, speakers, settings)
-    k = consensus.k
-    chosen = (f"{k} themes as asked by n_themes (the most stable of {consensus.candidates[0]}–"
-              f"{consensus.candidates[-1]} was {consensus.chosen_k}" if consensus.chosen_k != k else
-              f"{k} themes (the most stable of {consensus.candidates[0]}–{consensus.candidates[-1]}")
+    k = int(topics.max()) + 1  # a workshop's kept themes plus any of talk it did not see
+    own = replace(settings, fixed_k=None).candidates(n_distinct)
+    chosen = (f"{k} themes, fixed (the most stable of {own[0]}–{own[-1]} would be {consensus.chosen_k}"
+              if consensus.chosen_k != consensus.k else f"{k} themes (the most stable of {own[0]}–{own[-1]}")
     method = (f"Ward clustering of the embeddings, {chosen} over {settings.n_runs} resampled runs); keywords and "
               "labels by a BERTopic model of the themes (c-TF-IDF, KeyBERTInspired, MMR)")
     notes = [f"{n - n_distinct} repeated texts fitted once each"] if n_distinct < n else []
     if consensus.note:
         notes.append(consensus.note)
+    if anchor_note:
+        notes.append(anchor_note)
     hierarchy = _relabel_hierarchy(merge_tree(words.weights) if k >= 3 else pd.DataFrame(), {t: t for t in range(k)},
                                    group)
     return GroupFit(group, method, topics, secondary, uncertain, words.keywords, words.labels,
@@ -784,10 +821,13 @@ def _theme_caveat(fit: GroupFit, t: int, share: float) -> str:
 
 def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[str],
                    settings: ThemeSettings = ThemeSettings(), runs: ConsensusRuns | None = None,
-                   n_themes: Mapping[str, int] | None = None) -> GroupThemes:
+                   n_themes: Mapping[str, int] | None = None,
+                   anchors: Mapping[str, str] | None = None) -> GroupThemes:
     """Consensus themes per participant group, each from that group's segments only
     (``runs``: started with :class:`ConsensusRuns`, else run here; ``n_themes``: group id →
-    a number of themes to report instead of the most stable, as the runs were started with).
+    a number of themes to report instead of the most stable (e.g. the number a workshop saw),
+    as the runs were started with; ``anchors``: segment id → the workshop theme it was in,
+    kept, see :func:`anchored_topics`).
     Each group's fitted BERTopic model is ``fits[group].model``; its representative
     documents are the theme's quotes."""
     asked = checked_n_themes(n_themes, segments, groups)
@@ -800,7 +840,8 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
             continue
         group_settings = replace(with_speaker_stop_words(seg, settings), fixed_k=asked.get(group))  # this group only
         fit = fit_group(seg["text"].astype(str).tolist(), emb, group, group_settings,
-                        runs=runs.runs(group) if runs is not None else None, speakers=speaker_keys(seg))
+                        runs=runs.runs(group) if runs is not None else None, speakers=speaker_keys(seg),
+                        anchors=[anchors.get(str(s), "") for s in seg["segment_id"]] if anchors else None)
         fits[group] = fit
         hierarchies.append(fit.hierarchy)
         representative = {}
@@ -1029,19 +1070,3 @@ def quality_summary(quality: pd.DataFrame,
             else:
                 table.loc[(group, metric), model] = round(float(value), 3)
     return table.rename(columns=MODEL_NAMES)
-
-
-def k_summary(fits: dict) -> pd.DataFrame:
-    """Per group: the number of themes the procedure chose and its stability, beside the
-    number reported (the one asked for by ``n_themes``, when asked) and its stability."""
-    rows = []
-    for group, fit in fits.items():
-        c = fit.consensus
-        if c is None:
-            continue
-        rows.append({"participant_group": group, "chosen k": c.chosen_k, "stability at chosen k": c.stability[c.chosen_k],
-                     "largest theme at chosen k": round(c.largest_share[c.chosen_k], 3),
-                     "reported k": c.k, "stability at reported k": c.stability[c.k],
-                     "largest theme at reported k": round(c.largest_share[c.k], 3),
-                     "asked for (n_themes)": c.k if fit.settings.fixed_k is not None else "no"})
-    return pd.DataFrame(rows)

@@ -26,13 +26,16 @@ from pathlib import Path
 import pandas as pd
 
 from ._io import UserError, read_yaml, write_csv_atomic, write_text_atomic
-from .identity import fingerprint, jaccard
+from .identity import change_summary, fingerprint, jaccard, translate_legacy_ids
 
 #: A successor must share more than this share of the combined members (Jaccard).
 CARRY_OVER_OVERLAP = 0.5
 #: A group theme id as it appears in a decision: group, ':T', digits, optional split part.
 GROUP_THEME_ID = re.compile(r"(?<![\w:.])([A-Za-z][\w-]*:T\d+)((?:\.\d+)*)(?!\w)")
 SNAPSHOT_COLUMNS = ["theme_id", "fingerprint", "segment_id"]
+#: Written since segment ids are by content: how many themes the theme's participant group
+#: had when the workshop saw it (reruns keep that number, helpers.identity.n_themes_to_keep).
+SNAPSHOT_N_THEMES = "n_themes"
 #: Decision keys whose values name themes.
 THEME_KEYS = ("themes", "theme", "from", "to", "source", "target")
 
@@ -117,10 +120,21 @@ def read_snapshot(path: Path) -> dict[str, set[str]]:
 
 
 def snapshot_table(members: dict[str, set[str]], theme_ids) -> pd.DataFrame:
-    """Rows of a snapshot file for ``theme_ids``: one per member segment."""
-    rows = [{"theme_id": t, "fingerprint": fingerprint(members[t]), "segment_id": s}
+    """Rows of a snapshot file for ``theme_ids``: one per member segment, with the number
+    of themes its participant group has in ``members`` (this run)."""
+    group_k = pd.Series([t.split(":")[0] for t in members]).value_counts().to_dict()
+    rows = [{"theme_id": t, "fingerprint": fingerprint(members[t]), "segment_id": s,
+             SNAPSHOT_N_THEMES: int(group_k[t.split(":")[0]])}
             for t in sorted(theme_ids) for s in sorted(members[t])]
-    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+    return pd.DataFrame(rows, columns=[*SNAPSHOT_COLUMNS, SNAPSHOT_N_THEMES])
+
+
+def snapshot_themes(members: dict[str, set[str]], pinned) -> list[str]:
+    """The themes a snapshot holds: every theme of each participant group with a theme in
+    ``pinned`` (the pinned ones are checked by fingerprint; the others let a rerun keep the
+    group's themes as the workshop saw them)."""
+    groups = {t.split(":")[0] for t in pinned}
+    return sorted(t for t in members if t.split(":")[0] in groups)
 
 
 # --------------------------------------------------------------------------- theme ids
@@ -168,16 +182,29 @@ class Resolution:
     mapping: dict[str, str] = field(default_factory=dict)   # id in the file -> id in this run
     notes: dict[str, str] = field(default_factory=dict)     # id in the file -> what the check found
     unresolved: dict[str, str] = field(default_factory=dict)  # id in the file -> why not (one sentence)
+    changed: dict[str, float] = field(default_factory=dict)   # id in the file -> share of its members changed
+    log: list[str] = field(default_factory=list)              # notes on the file as a whole
 
 
-def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resolution:
-    """Check every group theme the workshop names against this run (see the module doc)."""
-    snapshot = read_snapshot(workshop.snapshot) if workshop.snapshot and workshop.snapshot.is_file() else {}
+def resolve_themes(workshop: Workshop, members: dict[str, set[str]],
+                   segments: pd.DataFrame | None = None) -> Resolution:
+    """Check every group theme the workshop names against this run (see the module doc).
+    ``segments`` (this run's segments.parquet) lets a snapshot written with position ids
+    be matched by text (helpers.identity.translate_legacy_ids); the match is logged."""
+    import warnings
+
+    written = read_snapshot(workshop.snapshot) if workshop.snapshot and workshop.snapshot.is_file() else {}
+    translation = translate_legacy_ids(written, segments, workshop.snapshot or workshop.path,
+                                       set().union(*members.values()))
+    snapshot = translation.members
     first_use = {}
     for index, decision in enumerate(workshop.decisions, start=1):
         for tid in named_group_themes(decision):
             first_use.setdefault(tid, index)
     result = Resolution()
+    if translation.note:
+        result.log.append(translation.note)
+        warnings.warn(translation.note, stacklevel=2)
     for tid in [*first_use, *(t for t in workshop.based_on if t not in first_use)]:
         where = f"{workshop.path}, decision {first_use[tid]}" if tid in first_use else f"{workshop.path}, based_on"
         pinned = workshop.based_on.get(tid)
@@ -189,10 +216,11 @@ def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resoluti
         if current == pinned:
             result.mapping[tid] = tid
             result.notes[tid] = f"checked: {tid} ({pinned}) unchanged"
+            result.changed[tid] = 0.0
             continue
         seen = snapshot.get(tid)
         now = f"now {current}" if current else "no longer in group_themes.csv"
-        if seen is None or fingerprint(seen) != pinned:
+        if seen is None or fingerprint(written[tid]) != pinned:
             result.unresolved[tid] = (
                 f"{where}: the theme {tid} the workshop saw (fingerprint {pinned}) has changed ({now}) and no "
                 "snapshot of its members came with the file, so its successor cannot be found; copy the "
@@ -202,11 +230,20 @@ def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resoluti
         group = tid.split(":")[0]
         candidates = sorted(((jaccard(seen, m), t) for t, m in members.items() if t.split(":")[0] == group),
                             key=lambda c: (-c[0], c[1]))
+        if candidates and candidates[0][0] == 1.0 and written[tid] != seen:
+            successor = candidates[0][1]
+            result.mapping[tid] = successor
+            result.notes[tid] = (f"checked: {tid} ({pinned}) unchanged, its position ids matched by text"
+                                 + (f" (now {successor})" if successor != tid else ""))
+            result.changed[tid] = 0.0
+            continue
         if candidates and candidates[0][0] > CARRY_OVER_OVERLAP:
             overlap, successor = candidates[0]
             result.mapping[tid] = successor
             result.notes[tid] = (f"carried over from {tid} (fingerprint {pinned}) to {successor} "
-                                 f"({fingerprint(members[successor])}), overlap {overlap:.2f}")
+                                 f"({fingerprint(members[successor])}), overlap {overlap:.2f}: "
+                                 f"{change_summary(seen, members[successor])}")
+            result.changed[tid] = round(1 - overlap, 4)
             continue
         best = ", ".join(f"{t} (overlap {o:.2f})" for o, t in candidates[:3]) or "none"
         result.unresolved[tid] = (
@@ -223,10 +260,11 @@ def resolve_themes(workshop: Workshop, members: dict[str, set[str]]) -> Resoluti
     return result
 
 
-def resolved_decisions(workshop: Workshop, members: dict[str, set[str]]) -> tuple[list, Resolution]:
+def resolved_decisions(workshop: Workshop, members: dict[str, set[str]],
+                       segments: pd.DataFrame | None = None) -> tuple[list, Resolution]:
     """The workshop's decisions with ids carried over to this run, and the checks made.
     Stops with the first theme that cannot be resolved."""
-    resolution = resolve_themes(workshop, members)
+    resolution = resolve_themes(workshop, members, segments)
     if resolution.unresolved:
         raise WorkshopError(next(iter(resolution.unresolved.values())))
     return [rename_in_decision(d, resolution.mapping) for d in workshop.decisions], resolution
@@ -260,10 +298,12 @@ class Rebase:
     left: list[str]
 
 
-def rebase_workshop(workshop: Workshop, members: dict[str, set[str]]) -> Rebase:
+def rebase_workshop(workshop: Workshop, members: dict[str, set[str]],
+                    segments: pd.DataFrame | None = None) -> Rebase:
     """The workshop file rewritten for this run: ids and fingerprints of themes with one
-    clear successor updated, everything else (comments, order, wording) kept."""
-    resolution = resolve_themes(workshop, members)
+    clear successor updated, everything else (comments, order, wording) kept. A snapshot
+    that is out of date (position ids, or no ``n_themes`` column) is written anew."""
+    resolution = resolve_themes(workshop, members, segments)
     moves = {old: new for old, new in resolution.mapping.items() if old != new and old not in resolution.unresolved}
     text = workshop.path.read_text(encoding="utf-8")
     new_text = GROUP_THEME_ID.sub(lambda m: moves.get(m.group(1), m.group(1)) + m.group(2), text)
@@ -277,8 +317,16 @@ def rebase_workshop(workshop: Workshop, members: dict[str, set[str]]) -> Rebase:
         return f'{match.group(1)}{tid}: "{pinned_now[tid]}"'
 
     new_text = re.sub(r"^(\s+)([A-Za-z][\w-]*:T\d+):\s*(['\"]?)([0-9a-f]{8})\3", refresh, new_text, flags=re.M)
-    changes = [note for old, note in resolution.notes.items() if note.startswith("carried over")]
-    snapshot = snapshot_table(members, pinned_now) if workshop.snapshot is not None and pinned_now else None
+    changes = [note for old, note in resolution.notes.items()
+               if note.startswith("carried over") or "matched by text" in note]
+    # every theme of the groups pinned: what the workshop saw of them (reruns keep it, helpers.identity)
+    seen = snapshot_themes(members, pinned_now)
+    snapshot = snapshot_table(members, seen) if workshop.snapshot is not None and pinned_now else None
+    if snapshot is not None and workshop.snapshot.is_file() and new_text == text:
+        written = pd.read_csv(workshop.snapshot, dtype=str)
+        if (SNAPSHOT_N_THEMES in written.columns and not resolution.log
+                and set(written["theme_id"]) == set(seen) and len(written) == len(snapshot)):
+            snapshot = None  # up to date: nothing to rewrite
     return Rebase(workshop.path, new_text, snapshot, changes, list(resolution.unresolved.values()))
 
 
@@ -287,16 +335,18 @@ def rebase_study(study, output_dir: Path, out=sys.stdout) -> int:
     Shows each change as a diff, keeps the originals under ``<output_dir>/workshops_before_rebase/``,
     and returns the number of themes left for a person to decide."""
     assignments = pd.read_parquet(Path(output_dir) / "theme_assignments.parquet")
+    segments_path = Path(output_dir) / "segments.parquet"
+    segments = pd.read_parquet(segments_path) if segments_path.exists() else None
     members = theme_members(assignments)
     backup = Path(output_dir) / "workshops_before_rebase"
     left = 0
     for workshop in load_workshops(list(study.workshops)):
-        plan = rebase_workshop(workshop, members)
+        plan = rebase_workshop(workshop, members, segments)
         old_text = workshop.path.read_text(encoding="utf-8")
         for line in plan.left:
             print(f"✗ left for a person: {line}", file=out)
         left += len(plan.left)
-        if plan.new_text == old_text:
+        if plan.new_text == old_text and plan.snapshot is None:
             print(f"= {workshop.path}: nothing to change", file=out)
             continue
         out.writelines(difflib.unified_diff(old_text.splitlines(True), plan.new_text.splitlines(True),
