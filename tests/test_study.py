@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from helpers._io import UserError
-from helpers.study import StudyError, load_study, main, make_deps
+from helpers.study import StudyError, load_study, main
 from helpers.transcripts import read_study_turns
 
 from conftest import ROOT
@@ -78,10 +78,8 @@ def test_turns_are_scoped_and_roles_assigned(make_study):
     assert u.groupby("focus_group")["turn"].min().eq(1).all()
 
 
-def test_make_deps_lists_transcripts_and_workshops(make_study, capsys):
+def test_check_and_name_commands(make_study, capsys):
     path = make_study()
-    deps = make_deps(load_study(path))
-    assert "STUDY_NAME := tiny" in deps and "FG03.txt" in deps
     assert main(["check", str(path)]) == 0
     assert main(["name", str(path.parent / "nope.yml")]) == 1
     assert "no such study file" in capsys.readouterr().err
