@@ -355,3 +355,32 @@ def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_pa
     assert "JupyterLab on http://127.0.0.1" in printed and "Traceback" not in printed
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)
+
+
+def test_a_stop_in_05_names_the_setting_that_changed_since_the_workshops_snapshot(study_copy, first_run):
+    """A workshop decides on the themes of this run; a changed analysis setting changes
+    them; notebook 05 stops saying which setting differs and the two ways forward."""
+    import yaml
+
+    folder, original = study_copy.parent, study_copy.read_text()
+    template = (first_run / "workshop_packs" / "workshop_1.template.yml").read_text()
+    pinned = [t for t in yaml.safe_load(template)["based_on"] if t.startswith("radiographers:")]
+    decisions = "".join(f"  - {{action: drop, theme: '{t}', rationale: Not about care.}}\n" for t in pinned)
+    (folder / "workshop_1.yml").write_text(template.replace("decisions: []\n", "decisions:\n" + decisions))
+    shutil.copy(first_run / "workshop_packs" / "workshop_1.snapshot.csv", folder)
+    try:
+        study_copy.write_text(original.replace("workshops: []", "workshops: [workshop_1.yml]"))
+        assert ran(make(study_copy, first_run)) == ["00", "05", "06", "07"]   # the decisions apply
+        study_copy.write_text(study_copy.read_text() + "analysis:\n  max_themes: 2\n")
+        run = make(study_copy, first_run, check=False)
+        assert run.returncode != 0 and ran(run) == ["04", "05"]
+        message = run.stderr.split("✗ 05_coproduction_workshops failed: ", 1)[1]
+        assert "\n" not in message.split(" (open ")[0]
+        assert "Since the run workshop_1.snapshot.csv came from: max_themes 12 → 2." in message
+        assert "`make rebase-workshops`" in message and "revert that change" in message
+        assert _claims(first_run) == [] and manifest(first_run)["status"].startswith("failed at 05")
+    finally:
+        study_copy.write_text(original)
+        (folder / "workshop_1.yml").unlink()
+        (folder / "workshop_1.snapshot.csv").unlink()
+    assert ran(make(study_copy, first_run)) == ["00", "04", "05", "06", "07"]

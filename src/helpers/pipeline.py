@@ -711,7 +711,9 @@ def _cli_run(args: list[str]) -> int:
             del os.environ[WRITE_LOG]
         _record_outputs(out, name, journal)
     except UserError as exc:
-        message = str(exc) + _why_themes_changed(out, study, name, str(exc))
+        sentence, opening, cell = str(exc).rpartition(" (open ")
+        why = _why_themes_changed(out, study, name, str(exc))
+        message = f"{sentence}{why}{opening}{cell}" if opening else str(exc) + why
         withdraw(out, downstream(name) if name in NEEDS else [name], f"failed at {name}: {message}")
         print(f"✗ {name} failed: {message}", file=sys.stderr, flush=True)
         return 1
@@ -760,7 +762,7 @@ def _why_themes_changed(output_dir: Path, study: Study, stage: str, message: str
     """For a stop in notebook 05 because a theme a workshop decided on has changed: what
     differs between this run and the run the workshop's snapshot came from, and the two
     ways forward."""
-    if stage != "05_coproduction_workshops" or "has changed" not in message:
+    if stage != "05_coproduction_workshops" or not any(sign in message for sign in ("has changed", "carry over")):
         return ""
     import yaml
 
