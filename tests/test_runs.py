@@ -334,6 +334,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_path):
     import urllib.request
 
@@ -349,6 +356,9 @@ def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_pa
             printed += line
             found = re.search(rf"http://127\.0\.0\.1:{port}/\S*token=(\w+)", line)
             token = found and found.group(1)
+        while lab.poll() is None and not _answers(port):   # printed; wait until it accepts connections
+            time.sleep(0.2)
+        assert lab.poll() is None, printed + lab.stdout.read()
         status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}"))
         assert "started" in status
         specs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs?token={token}"))
