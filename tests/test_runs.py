@@ -324,6 +324,7 @@ def test_editing_a_notebook_parameter_default_changes_nothing_make_all_produces(
     finally:
         path.write_bytes(original)
     assert tables(first_run) == before                                         # …with the study's settings
+    assert ran(make(study_copy, first_run)) == ["04", "05", "06", "07"]        # the restored notebook too
 
 
 def _free_port() -> int:
