@@ -126,6 +126,7 @@ else
 MAKEFLAGS  += --jobs=$(JOBS)
 
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
+	@$(PY) -m helpers.disclosure status $(OUT)
 
 $(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_process_model.json $(COMMON)
 	$(RUN)
@@ -159,6 +160,10 @@ $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
 		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
+
+# The stages that mask unreviewed identifying details in what people see
+# (helpers.disclosure.mask_identifying) rerun when the masking changes.
+$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: $(H)/disclosure.py
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 

@@ -12,7 +12,8 @@ import textwrap
 import pandas as pd
 import pytest
 
-from helpers.disclosure import exports_allowed, find_disclosures, nhs_number_valid
+from helpers.disclosure import (exports_allowed, find_disclosures, mask_identifying, masking_notice, run_summary,
+                                nhs_number_valid)
 from helpers.study import load_study
 from helpers.transcripts import read_study_turns
 
@@ -327,3 +328,143 @@ def test_facilitator_disclosure_blocks_the_export(tmp_path):
 def test_patterns(tmp_path, text, kind, expected):
     found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\nMargaret: {text}\n")
     assert matches(found, kind) == expected
+
+
+# --------------------------------------------------------------------------- names beyond plain ASCII
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ciarán Ó Dálaigh did the set-up.", "Ciarán Ó Dálaigh"),
+    ("Same with Zoë Müller on the other machine.", "Zoë Müller"),
+    ("Ask Dr Siân Llewellyn about it.", "Dr Siân Llewellyn"),
+    ("Mary-Jane O'Neill on reception sorted it.", "Mary-Jane O'Neill"),
+    ("Rhodri Prys-Jones found me a wheelchair.", "Rhodri Prys-Jones"),
+    ("i think it was agnieszka wójcik who phoned.", "agnieszka wójcik"),
+    ("then siân llewellyn rang me back", "siân llewellyn"),
+    ("we told seamus mcgrath in the office", "seamus mcgrath"),
+])
+def test_names_with_accents_hyphens_and_in_lower_case_are_found_whole(tmp_path, text, expected):
+    for role in ("Facilitator", "Margaret"):
+        found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\n{role}: {text}\n")
+        names = matches(found, "personal name")
+        assert expected in names, (role, names)
+        assert not any(n != expected and expected.startswith(n) and len(n) < 6 for n in names)  # not "Dr Si"
+
+
+def test_a_surname_alone_is_found_after_its_full_name_in_the_same_transcript(tmp_path):
+    text = ("Facilitator: Dr Siân Llewellyn sends her apologies.\n"
+            "Margaret: Llewellyn was lovely to me.\n"
+            "Brian: agnieszka wójcik rang about the mask.\n"
+            "Margaret: Yes, wójcik did, and Llewellyn's letter came.\n")
+    found, _, _ = disclosures(tmp_path, fg01=text)
+    alone = found[found["match"].isin(["Llewellyn", "wójcik"])]
+    assert sorted(zip(alone["line"], alone["match"])) == [(2, "Llewellyn"), (4, "Llewellyn"), (4, "wójcik")]
+
+
+def test_a_surname_alone_is_not_reported_when_its_full_name_was_allowed(tmp_path):
+    text = "Facilitator: Adaeze Okonkwo sat with me.\nMargaret: Okonkwo was kind.\n"
+    found, _, _ = disclosures(tmp_path, fg01=text, allow=("Adaeze Okonkwo",))
+    assert "Okonkwo" not in matches(found, "personal name")
+
+
+@pytest.mark.parametrize("text", [
+    "Mark my words, it was hard.", "Will you be long, I'd ask.", "Grace periods for parking were a complaint.",
+    "It was grace said at dinner, mark you.", "Honestly the Macmillan Nurses were great.",
+    "Radiotherapy Department staff are angels.", "i told sarah properly what happened.",
+])
+def test_everyday_sentences_are_not_names(tmp_path, text):
+    found, _, _ = disclosures(tmp_path, fg01=f"Facilitator: Go on.\nMargaret: {text}\n")
+    assert matches(found, "personal name") == []
+
+
+# --------------------------------------------------------------------------- masking
+
+def test_masking_replaces_each_unresolved_detail_with_its_kind(tmp_path):
+    text = ("Margaret: Dr Siân Llewellyn has my NHS number, 943 476 5919; ring 07700 900123 "
+            "or write to 14 Acacia Road, LS6 2QT.\n")
+    found, utterances, _ = disclosures(tmp_path, fg01="Facilitator: Go on.\n" + text)
+    masked = mask_identifying(utterances, found)
+    said = masked.loc[masked["speaker"] == "Margaret", "text"].iloc[0]
+    assert said == "[name] has my NHS number, [NHS number]; ring [phone number] or write to [address], [postcode]."
+    assert masked["turn"].tolist() == utterances["turn"].tolist()          # other columns untouched
+    assert utterances["text"].str.contains("Llewellyn").any()                # the input is not changed
+
+
+def test_masking_finds_the_detail_in_other_spellings_and_its_identifying_parts(tmp_path):
+    found, _, _ = disclosures(tmp_path, fg01="Facilitator: Dr Siân Llewellyn, 943 476 5919, 14 Acacia Road, LS6 2QT.\n"
+                                              "Margaret: Yes.\n")
+    shown = pd.DataFrame({"keywords": ["llewellyn; siân; scan", "acacia; ls6"],
+                          "quote": ["SIÂN  LLEWELLYN rang about 943-476-5919", "9434765919 and ls6 2qt"],
+                          "n": [1, 2]})
+    masked = mask_identifying(shown, found)
+    assert masked["keywords"].tolist() == ["[name]; [name]; scan", "[address]; [postcode]"]
+    assert masked["quote"].tolist() == ["[name] rang about [NHS number]", "[NHS number] and [postcode]"]
+    assert masked["n"].tolist() == [1, 2]
+
+
+def test_masking_leaves_allowed_details_and_returns_the_same_table_when_nothing_is_unresolved(tmp_path):
+    found, utterances, _ = disclosures(tmp_path)
+    reviewed = found.assign(status="allowed")
+    assert mask_identifying(utterances, reviewed) is utterances
+    assert mask_identifying("Karen was kind.", reviewed) == "Karen was kind."
+    assert masking_notice(reviewed) == ""
+    partly = found.assign(status=["allowed" if m == "Karen" else "unresolved" for m in found["match"]])
+    assert mask_identifying("Karen and Dr Okafor.", partly) == "Karen and [name]."
+    assert masking_notice(partly).startswith(f"{len(found) - 1} possible identifying detail(s)")
+
+
+def test_masking_does_not_touch_ids_that_contain_a_masked_word(tmp_path):
+    found, _, _ = disclosures(tmp_path, fg01="Facilitator: Go on.\nMargaret: Ed Balls came by.\n")
+    ids = pd.DataFrame({"segment_id": ["FG01-t002-s0", "x3ed4balls9"], "text": ["Ed Balls", "balls"]})
+    masked = mask_identifying(ids, found)
+    assert masked["segment_id"].tolist() == ["FG01-t002-s0", "x3ed4balls9"]
+    assert masked["text"].tolist() == ["[name]", "[name]"]
+
+
+# --------------------------------------------------------------------------- measured on the stress file
+
+STRESS = ROOT / "tests" / "fixtures" / "disclosure_stress"
+
+
+def measure_by_kind(folder) -> dict[str, tuple[int, int, list[str]]]:
+    """Per kind: identifiers planted, found, and the detections of that kind that match no
+    planted identifier on their line."""
+    study = load_study(folder / "study.yml")
+    found = find_disclosures(read_study_turns(study), study)
+    planted = pd.read_csv(folder / "planted.csv")
+    figures = {}
+    for kind, items in planted.groupby("kind", sort=True):
+        hits = sum(any(_overlaps(m, p.text) for m in found.loc[(found["line"] == p.line) & (found["kind"] == kind),
+                                                                  "match"]) for p in items.itertuples())
+        false = [f"{r.match} (line {r.line})" for r in found[found["kind"] == kind].itertuples()
+                 if not any(_overlaps(r.match, p.text) for p in planted[planted["line"] == r.line].itertuples())]
+        figures[kind] = (len(items), hits, false)
+    return figures
+
+
+def test_the_stress_file_figures_hold_as_documented():
+    figures = measure_by_kind(STRESS)
+    assert set(figures) == {"NHS number", "phone number", "UK postcode", "street address", "personal name"}
+    for kind, (planted, hits, false) in figures.items():
+        row = _doc_row(f"stress: {kind}")
+        assert [row[0], *row[2:]] == [str(planted), str(hits), f"{hits / planted:.0%}", str(len(false))], kind
+    assert figures["personal name"][2] == ["Grace (line 34)"]     # "Will and Grace"
+    planted = pd.read_csv(STRESS / "planted.csv")
+    assert {"Llewellyn", "O'Neill", "Wójcik", "Chaudhry"} <= set(planted["text"])   # surnames alone are planted
+
+
+def test_the_runs_last_line_says_what_was_masked_and_whether_the_export_was_withheld(tmp_path):
+    found, _, study = disclosures(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    found.to_csv(out / "disclosures.csv", index=False)
+    (out / "export_status.txt").write_text("No export written: …\n", encoding="utf-8")
+    line = run_summary(out)
+    n = int((found["status"] == "unresolved").sum())
+    assert line.startswith(f"⚠ {n} possible identifying detail(s) in {out / 'disclosures.csv'} are unresolved: "
+                           "masked as ")
+    assert "[NHS number]" in line and "[name]" in line and "the QDA export is withheld" in line
+    assert "\n" not in line
+    (out / "export_status.txt").write_text("Exported planted.qdpx …\n", encoding="utf-8")
+    assert "the QDA export was written unmasked" in run_summary(out)
+    found.assign(status="allowed").to_csv(out / "disclosures.csv", index=False)
+    assert run_summary(out) == ""

@@ -161,8 +161,9 @@ def _split_audit(audit: pd.DataFrame | None, action: str) -> list[str]:
     return [t for a, inputs in zip(audit["action"], audit["inputs"]) if _text(a) == action for t in _split(inputs)]
 
 
-def board_html(data: dict, map_svg: str) -> str:
-    """The page: header form, piles, proposals, unplaced cards, the map, decisions so far."""
+def board_html(data: dict, map_svg: str, banner: str = "") -> str:
+    """The page: header form, piles, proposals, unplaced cards, the map, decisions so far;
+    ``banner`` is a warning shown under the title."""
     from .board_assets import BOARD_CSS, BOARD_JS
     from .maps._common import _json_script
 
@@ -176,7 +177,8 @@ def board_html(data: dict, map_svg: str) -> str:
         f"<title>{_e(title)}</title>\n<style>{BOARD_CSS}</style>\n</head>\n<body>\n"
         f'<header><h1>Workshop {n}: sorting the themes together</h1>'
         f'<p class="sub">{_e(data["study"]["title"])} · state after the last recorded workshop · works offline</p>'
-        f'<div class="legend">{legend}</div></header>\n'
+        f'<div class="legend">{legend}</div>'
+        + (f'<p class="flag" role="alert">⚠ {_e(banner)}</p>' if banner else "") + '</header>\n'
         '<form id="meta" class="meta" onsubmit="return false">'
         '<label>Title <input id="w-title" size="40"></label>'
         '<label>Date <input id="w-date" type="date"></label>'
@@ -218,8 +220,9 @@ def board_html(data: dict, map_svg: str) -> str:
 def write_board(path: str | Path, study: Study, group_themes: pd.DataFrame, assignments: pd.DataFrame,
                 segments: pd.DataFrame, integrated: pd.DataFrame, audit: pd.DataFrame,
                 segment_themes: pd.DataFrame | None = None, links: pd.DataFrame | None = None,
-                workshop: int | None = None) -> Path:
-    """Write ``workshop_board.html`` (atomically) and return its path."""
+                workshop: int | None = None, banner: str = "") -> Path:
+    """Write ``workshop_board.html`` (atomically) and return its path. ``banner``: a
+    warning to show above the board (e.g. while disclosures are unresolved)."""
     palette = group_palette(study.group_ids)
     cooc = (cooccurrence_edges(segment_themes, segments) if segment_themes is not None
             and "integrated_theme" in segment_themes.columns else None)
@@ -227,4 +230,4 @@ def write_board(path: str | Path, study: Study, group_themes: pd.DataFrame, assi
     data = board_data(study, group_themes, assignments, segments, integrated, audit, segment_themes, workshop, layout)
     tips = {n.id: f"{n.id} · {n.label.splitlines()[-1] if n.kind == 'main' else n.label}".replace("\n", " ")
             for n in layout.nodes}
-    return write_text_atomic(path, board_html(data, thematic_map_svg(layout, tips, interactive=False)))
+    return write_text_atomic(path, board_html(data, thematic_map_svg(layout, tips, interactive=False), banner))

@@ -580,6 +580,11 @@ h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16
         margin-top: 4pt; white-space: pre-wrap; word-break: break-all; }
 .note { background: #f3f3f3; padding: 6pt; border-radius: 4px; font-size: 9.5pt; }
 """
+# Only a pack that carries a warning has this rule (a reviewed study's packs stay as they were).
+_WARNING_CSS = """
+.warning { background: #fff0f0; border: 2px solid #a00; color: #600; padding: 6pt; border-radius: 4px;
+           font-weight: bold; margin-bottom: 8pt; }
+"""
 
 
 def _quotes_of(group_themes: pd.DataFrame, theme: str, n: int = 5) -> list[str]:
@@ -616,12 +621,15 @@ def _card(state: Integration, t: str, palette: dict[str, str], group_labels: dic
 
 
 def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], state: Integration,
-                  palette: dict[str, str], group_labels: dict[str, str], members: dict[str, set[str]]) -> str:
-    """One printable page of theme cards; each row holds themes to discuss together."""
+                  palette: dict[str, str], group_labels: dict[str, str], members: dict[str, set[str]],
+                  banner: str = "") -> str:
+    """One printable page of theme cards; each row holds themes to discuss together.
+    ``banner``: a warning printed above everything (unreviewed identifying details)."""
     totals = {g: sum(1 for s, t in state.segment_theme.items() if state.group_of.get(t) == g) for g in group_labels}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_PACK_CSS}</style></head><body>",
+             f"<style>{_PACK_CSS}{_WARNING_CSS if banner else ''}</style></head><body>",
              f"<h1>{html.escape(title)}</h1><div class='meta'>{html.escape(subtitle)}</div>",
+             f"<div class='warning' role='alert'>{html.escape(banner)}</div>" if banner else "",
              "<div class='note'>Each row shows themes from different participant groups that may belong together. "
              "Quotes are pseudonymised. Share = the theme's part of that group's participant talk (segments). "
              "Decide together: merge, rename, split, drop, define, link, or place in the framework. The grey line "
@@ -637,9 +645,10 @@ def workshop_pack(title: str, subtitle: str, candidate_sets: list[list[str]], st
 
 def workshop_packs(result: IntegrationResult, palette: dict[str, str], group_labels: dict[str, str],
                    study_title: str, workshops: list[Workshop],
-                   proposal_threshold: float = PROPOSAL_THRESHOLD) -> dict[str, str]:
+                   proposal_threshold: float = PROPOSAL_THRESHOLD, banner: str = "") -> dict[str, str]:
     """A pack for each recorded workshop, built from the state just before it, and one
-    for the next workshop (the integrated themes so far plus proposals for the rest)."""
+    for the next workshop (the integrated themes so far plus proposals for the rest);
+    each carries ``banner`` as a warning when it is given."""
     titles = {w.name: (w.title, (f"{w.date} · " if w.date else "") + "Decisions recorded in " + w.path.name)
               for w in workshops}
     packs = {}
@@ -649,7 +658,7 @@ def workshop_packs(result: IntegrationResult, palette: dict[str, str], group_lab
         title, subtitle = titles.get(name, (f"Workshop {name.split('_')[-1]} (next)",
                                             "Proposed alignment for the next workshop: no decisions recorded yet"))
         packs[name] = workshop_pack(f"{study_title} — {title}", subtitle, rows, state, palette, group_labels,
-                                    result.members)
+                                    result.members, banner)
     return packs
 
 
