@@ -7,15 +7,23 @@
 #                                             06 thematic maps ─► 07 export + report
 #
 # Each target is an executed notebook under $(OUT)/notebooks/, produced by papermill
-# from notebooks/NN_name.ipynb; it depends on the notebook, the files it reads and the
-# helper modules it calls, so Make reruns exactly the stages whose inputs changed.
+# from notebooks/NN_name.ipynb; it depends on the notebook, the files it reads, the
+# helper modules it calls and its key ($(OUT)/.keys/NN_name.json: the study.yml settings
+# it uses and the checksums of its input files, rewritten only when they change), so Make
+# reruns exactly the stages whose inputs or settings changed, whatever the mtimes say.
+#
+# Every goal that runs stages first goes through one session (helpers.pipeline session):
+# it checks SEED and study.yml, takes the output folder's lock (a second run on the same
+# folder is refused), brings the keys up to date, reruns a stage whose recorded output was
+# deleted, and only then runs Make on the goal.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
 STUDY      ?= data/study.yml
-SEED       ?= 20200
+# Empty: the seed of study.yml's analysis block (default 20200); SEED=7 overrides it.
+SEED       ?=
 # Read the study's name without Python so `make help` works before the venv exists;
 # helpers.study validates it properly before anything runs.
 # Only a whole value of letters, digits, '.', '_' and '-' that does not start with '.' is
@@ -25,9 +33,9 @@ OUTPUT_DIR ?= outputs/$(STUDY_NAME)
 OUT        := $(OUTPUT_DIR)
 NB_OUT     := $(OUT)/notebooks
 
-# Stages that do not depend on each other (00 beside 01, 02 beside 03) run side by side.
+# Stages that do not depend on each other (00 beside 01, 02 beside 03) run side by side
+# (set inside the session below, which is one process).
 JOBS       ?= 2
-MAKEFLAGS  += --jobs=$(JOBS)
 
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
@@ -51,10 +59,11 @@ H := src/helpers
 COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
 # One papermill execution in a new kernel per stage; the runner adds the one-sentence
 # error, the run statistics and the atomic rename of the executed notebook.
-RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) $(SEED)
+RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) "$(SEED)"
+KEY = $(OUT)/.keys
 
 # Refuse, before anything is created, what Make cannot handle safely.
-ifneq ($(filter-out help venv clean-all lab test bench validity perturbation,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out help venv git-filter clean-all lab test bench validity perturbation,$(or $(MAKECMDGOALS),help)),)
 ifneq ($(words $(OUTPUT_DIR)) $(words $(STUDY)),1 1)
 $(error STUDY=$(STUDY) OUTPUT_DIR=$(OUTPUT_DIR): OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces); move or rename the folder, or make a link to it whose path has none)
 endif
@@ -74,7 +83,7 @@ help: ## Show this help: the targets and the variables you can set
 	@echo "Variables (make all STUDY=... OUTPUT_DIR=...):"
 	@echo "  STUDY=$(STUDY)   the study file to run"
 	@echo "  OUTPUT_DIR=$(OUTPUT_DIR)   where results go"
-	@echo "  SEED=$(SEED)   the one seed for every random step"
+	@echo "  SEED=$(SEED)   the one seed for every random step (empty: study.yml's analysis seed)"
 
 venv: $(INSTALLED) ## Create .venv and install the pinned dependencies
 
@@ -96,6 +105,7 @@ $(INSTALLED): pyproject.toml
 	@$(PIP) -e .
 	@echo "Compiling UMAP's numba code once for this machine (kept in $(NUMBA_CACHE_DIR))…"
 	@$(PY) -m helpers._numba
+	@$(MAKE) --no-print-directory git-filter
 	@touch $@
 
 # What only `make test` needs (pytest, nbval, the REFI-QDA reader, the browser driver).
@@ -104,54 +114,53 @@ $(TEST_INSTALLED): $(INSTALLED)
 	@$(PIP) -e ".[test]"
 	@touch $@
 
+# Goals that run stages: first the session (one sentence for a bad SEED or study.yml, the
+# lock, the keys), which runs this Makefile again on the same goals inside it.
+SESSION_GOALS := $(filter all rebase-workshops $(OUT)/%,$(MAKECMDGOALS))
+ifeq ($(COMPENDIUM_SESSION)$(if $(SESSION_GOALS),,none),)
+.PHONY: $(MAKECMDGOALS) compendium-session
+$(MAKECMDGOALS): compendium-session ; @:
+compendium-session: $(INSTALLED)
+	@$(PY) -m helpers.pipeline session $(STUDY) $(OUT) "$(SEED)" -- $(MAKE) --no-print-directory $(MAKECMDGOALS)
+else
+MAKEFLAGS  += --jobs=$(JOBS)
+
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
 	@$(PY) -m helpers.disclosure status $(OUT)
 
-# The study's transcripts and workshop files, listed by helpers.study (which also
-# validates study.yml, so a broken study stops here with one sentence).
-ifeq ($(filter help clean clean-all venv lab test bench qda-check validity perturbation,$(MAKECMDGOALS)),)
-ifneq ($(MAKECMDGOALS),)
-include $(OUT)/.study.mk
-endif
-endif
-
-# Remade when a workshop file changes (it may name another snapshot) or an input it lists
-# is gone (helpers.study writes an empty rule for each, so make asks again, not "No rule").
-$(OUT)/.study.mk: $(STUDY) $(STUDY_WORKSHOPS) $(COMMON)
-	@mkdir -p $(OUT)
-	@$(PY) -m helpers.study deps $(STUDY) > $@.part && mv $@.part $@
-
-$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(STUDY) $(COMMON)
+$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_process_model.json $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(STUDY) $(STUDY_TRANSCRIPTS) \
+$(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(KEY)/01_ingest_transcripts.json \
 		$(H)/transcripts.py $(H)/disclosure.py $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(NB_OUT)/01_ingest_transcripts.ipynb \
+$(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(KEY)/02_describe_groups.json $(NB_OUT)/01_ingest_transcripts.ipynb \
 		$(H)/describe.py $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(NB_OUT)/01_ingest_transcripts.ipynb \
+$(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(KEY)/03_embed_segments.json $(NB_OUT)/01_ingest_transcripts.ipynb \
 		$(H)/embeddings.py $(H)/identity.py $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(NB_OUT)/03_embed_segments.ipynb \
-		$(STUDY_WORKSHOPS) $(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
+# 04 reads the workshop files too (its key has their checksums): it keeps the number of
+# themes and the themes the workshops saw.
+$(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(KEY)/04_group_themes.json $(NB_OUT)/03_embed_segments.ipynb \
+		$(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
 		$(H)/embeddings.py $(H)/identity.py $(H)/workshop_files.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(NB_OUT)/04_group_themes.ipynb \
-		$(STUDY_WORKSHOPS) $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py \
+$(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(KEY)/05_coproduction_workshops.json \
+		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py \
 		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
 		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb \
+$(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(KEY)/06_thematic_maps.json $(NB_OUT)/05_coproduction_workshops.ipynb \
 		$(wildcard $(H)/maps/*.py) $(H)/_workers.py $(COMMON)
 	$(RUN)
 
-$(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(NB_OUT)/06_thematic_maps.ipynb \
+$(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_OUT)/06_thematic_maps.ipynb \
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
 		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
 	$(RUN)
@@ -162,19 +171,46 @@ $(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_O
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
-$(OUT)/run_manifest.json: $(STAGE_TARGETS)
-	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT)
+# The manifest step also writes report.html (it lists the manifest's checksums).
+$(OUT)/run_manifest.json: $(STAGE_TARGETS) $(H)/report.py $(wildcard $(H)/templates/report/*.* $(H)/templates/report/sections/*)
+	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT) "$(SEED)"
+
+# The session writes every key before Make runs; a missing one (a stage target asked for
+# outside a session) is simply out of date.
+$(KEY)/%.json: ;
+
+rebase-workshops: $(NB_OUT)/04_group_themes.ipynb ## After a rerun changed the themes: update STUDY's workshop files to the successors (shows a diff, keeps the originals)
+	@$(PY) -m helpers.workshop_files rebase $(STUDY) $(OUT)
+
+endif
 
 test: $(TEST_INSTALLED) ## Unit tests of src/helpers, then every notebook under nbval (small fixture study)
 	@rm -rf outputs/_nbval
 	@COMPENDIUM_STUDY=tests/fixtures/small_study/study.yml COMPENDIUM_OUTPUT_DIR=$(CURDIR)/outputs/_nbval \
 		$(PY) -m pytest tests notebooks --nbval-lax
 
-lab: $(INSTALLED) ## Open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+# nbstripout as this repository's git filter (.gitattributes names it for *.ipynb): what
+# JupyterLab saves into a notebook (outputs, execution counts) never reaches a commit.
+# This is what `nbstripout --install` writes, with the venv's python named relative to the
+# work tree, so every clone or worktree uses its own .venv.
+.PHONY: git-filter
+git-filter:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean "$(PY) -m nbstripout --keep-id" && \
+		git config filter.nbstripout.smudge cat && \
+		git config diff.ipynb.textconv "$(PY) -m nbstripout --keep-id -t" && \
+		echo "nbstripout is this repository's git filter for notebooks (see .gitattributes)"; fi
 
-rebase-workshops: $(NB_OUT)/04_group_themes.ipynb ## After a rerun changed the themes: update STUDY's workshop files to the successors (shows a diff, keeps the originals)
-	@$(PY) -m helpers.workshop_files rebase $(STUDY) $(OUT)
+# JupyterLab on this machine only, with the project's kernel (the venv's python3), opened
+# on notebooks/; as root it needs --allow-root. Figures show inline (not the Agg backend
+# the pipeline's stages use).
+LAB_PORT ?= 8888
+lab: export MPLBACKEND := module://matplotlib_inline.backend_inline
+lab: $(INSTALLED) ## Open JupyterLab on notebooks/ at http://127.0.0.1:LAB_PORT (prints the URL with its token)
+	@echo "JupyterLab on http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks (the URL with its token follows; Ctrl-C stops it)"
+	@exec $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 VERIFY_DIR ?= outputs/_verify/$(STUDY_NAME)
 

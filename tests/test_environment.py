@@ -42,7 +42,7 @@ def test_committed_notebooks_carry_no_outputs_and_one_parameters_cell():
         tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, path.name
         source = "".join(tagged[0]["source"])
-        assert all(name in source for name in ("study =", "output_dir =", "seed =")), path.name
+        assert all(name in source for name in ("study =", "output_dir =")), path.name
         # Notebooks narrate, helpers compute: no function definitions in notebooks.
         assert not any(re.search(r"^\s*def ", "".join(c["source"]), re.M) for c in code), path.name
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from helpers._io import UserError
-from helpers.study import StudyError, load_study, main, make_deps
+from helpers.study import StudyError, load_study, main
 from helpers.transcripts import read_study_turns
 
 from conftest import ROOT
@@ -79,10 +79,8 @@ def test_turns_are_scoped_and_roles_assigned(make_study):
     assert u.groupby("focus_group")["turn"].min().eq(1).all()
 
 
-def test_make_deps_lists_transcripts_and_workshops(make_study, capsys):
+def test_check_and_name_commands(make_study, capsys):
     path = make_study()
-    deps = make_deps(load_study(path))
-    assert "STUDY_NAME := tiny" in deps and "FG03.txt" in deps
     assert main(["check", str(path)]) == 0
     assert main(["name", str(path.parent / "nope.yml")]) == 1
     assert "no such study file" in capsys.readouterr().err
@@ -279,28 +277,24 @@ def test_study_file_in_windows_1252_names_the_line(make_study):
         load_study(path)
     assert str(err.value).startswith(f"{path}, line 2: the study file is not UTF-8 (byte 0x96")
     assert "save it as UTF-8" in str(err.value)
-    assert main(["deps", str(path)]) == 1
+    assert main(["check", str(path)]) == 1
 
 
 #: The environment for a make started by a test: not the one `make test` passes down.
 MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 
-def test_deleted_input_does_not_break_make(make_study, tmp_path):
-    """An input listed in the deps file and deleted since reruns its stage (which then
-    explains), instead of make's 'No rule to make target'."""
-    import shutil
-    import subprocess
+def test_deleted_input_changes_its_stage_key_instead_of_failing(make_study):
+    """A transcript (or snapshot) deleted after study.yml named it gives its stage a new
+    key (that stage reruns and says what is missing), not a traceback in the session."""
+    from helpers import pipeline
 
-    path = make_study()
-    deps = tmp_path / "study.mk"
-    deps.write_text(make_deps(load_study(path)), encoding="utf-8")
-    (tmp_path / "Makefile").write_text(f"include {deps}\nstage: $(STUDY_TRANSCRIPTS)\n\t@echo rerun\n",
-                                       encoding="utf-8")
-    (path.parent / "FG02.txt").unlink()
-    done = subprocess.run([shutil.which("make"), "-s", "-C", str(tmp_path), "stage"], capture_output=True, text=True,
-                          env=MAKE_ENV)
-    assert done.returncode == 0 and done.stdout == "rerun\n", done.stderr
+    study = load_study(make_study())
+    before = pipeline.stage_keys(study, pipeline.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
+    (study.path.parent / "FG02.txt").unlink()
+    after = pipeline.stage_keys(study, pipeline.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
+    [name] = [k for k in before if k.endswith("FG02.txt")]
+    assert len(before[name]) == 64 and after[name] == "missing"
 
 
 def test_make_refuses_a_study_path_with_a_space_saying_so(tmp_path):

@@ -28,9 +28,27 @@ def atomic_path(path: str | os.PathLike):
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+        _journal(path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: Set by the stage runner (helpers.pipeline) for a stage's kernel and its workers: every
+#: file written atomically is appended to this list, which is how the runner learns the
+#: stage's outputs (to withdraw them when the stage reruns, to rerun it when one is deleted).
+WRITE_LOG = "COMPENDIUM_WRITE_LOG"
+
+
+def _journal(path: Path) -> None:
+    log = os.environ.get(WRITE_LOG)
+    if log:
+        # one short O_APPEND write per line: lines from parallel workers do not interleave
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (os.path.abspath(path) + "\n").encode("utf-8", "surrogateescape"))
+        finally:
+            os.close(fd)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

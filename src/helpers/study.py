@@ -7,7 +7,7 @@ the key and the fix (:class:`StudyError`), before any analysis starts.
 Run as a module it prints what the Makefile needs::
 
     python -m helpers.study name data/study.yml      # output sub-folder name
-    python -m helpers.study deps data/study.yml      # make variables: inputs of each stage
+    python -m helpers.study check data/study.yml     # validate it, one sentence per problem
 """
 
 from __future__ import annotations
@@ -64,6 +64,52 @@ class Disclosure:
     refuse_exports_with_disclosures: bool = True
 
 
+#: The analysis settings study.yml may set under ``analysis:`` and their defaults. These
+#: are the only settings that change results: ``make all`` passes each notebook the ones
+#: it uses (``helpers.pipeline.STAGE_SETTINGS``), and reruns exactly those notebooks when
+#: one changes.
+ANALYSIS_DEFAULTS = {
+    "seed": 20200,                 # the one seed of every random step
+    "model": "default",            # sentence-embedding model: installed default or a local folder
+    "max_sentences": 3,            # a segment is at most this many sentences…
+    "max_words": 80,               # …or about this many words
+    "max_themes": 12,              # at most this many themes per participant group
+    "n_runs": 10,                  # resampled runs behind each group's stability and consensus
+    "n_themes": {},                # a fixed number of themes for some groups: {group_id: k}
+    "proposal_threshold": 0.55,    # similarity needed to propose aligning two groups' themes
+    "cooccurrence_window": 1,      # neighbouring participant turns that count as "together"
+    "cooccurrence_min_count": 3,   # draw a co-occurrence line only from this many turn pairs
+    "human_codes": "",             # a .qdpx or .csv of people's codes (relative to study.yml)
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The validated ``analysis:`` block (defaults for what it leaves out)."""
+
+    seed: int = ANALYSIS_DEFAULTS["seed"]
+    model: str = ANALYSIS_DEFAULTS["model"]
+    max_sentences: int = ANALYSIS_DEFAULTS["max_sentences"]
+    max_words: int = ANALYSIS_DEFAULTS["max_words"]
+    max_themes: int = ANALYSIS_DEFAULTS["max_themes"]
+    n_runs: int = ANALYSIS_DEFAULTS["n_runs"]
+    #: group id -> k, as sorted pairs (a frozen dataclass holds no dict)
+    n_themes_items: tuple = ()
+    proposal_threshold: float = ANALYSIS_DEFAULTS["proposal_threshold"]
+    cooccurrence_window: int = ANALYSIS_DEFAULTS["cooccurrence_window"]
+    cooccurrence_min_count: int = ANALYSIS_DEFAULTS["cooccurrence_min_count"]
+    #: resolved path of the human coding file, or "" for none
+    human_codes: str = ""
+
+    @property
+    def n_themes(self) -> dict[str, int]:
+        return dict(self.n_themes_items)
+
+    def as_dict(self) -> dict:
+        """Every setting by its study.yml name (what notebooks receive as parameters)."""
+        return {name: getattr(self, name) for name in ANALYSIS_DEFAULTS}
+
+
 @dataclass(frozen=True)
 class Study:
     path: Path
@@ -77,6 +123,7 @@ class Study:
     #: study.yml's ``allow_paths_outside_study: true``: transcripts and workshop files
     #: may live outside the study's folder
     allow_paths_outside_study: bool = False
+    analysis: Analysis = field(default_factory=Analysis)
 
     @property
     def root(self) -> Path:
@@ -93,8 +140,9 @@ class Study:
     def inputs(self) -> list[Path]:
         """Every file the analysis reads: study.yml, transcripts, workshop files and the
         theme snapshots they name."""
+        human = [Path(self.analysis.human_codes)] if self.analysis.human_codes else []
         return [self.path, *(fg.transcript for fg in self.focus_groups), *self.workshops,
-                *self.workshop_snapshots()]
+                *self.workshop_snapshots(), *human]
 
     def workshop_snapshots(self) -> list[Path]:
         """The member snapshots named under ``snapshot:`` in the workshop files (a file
@@ -213,9 +261,72 @@ def load_study(path: str | Path) -> Study:
         places=_strings(path, "disclosure.places", disc.get("places")),
         refuse_exports_with_disclosures=refuse,
     )
+    analysis = _analysis(path, raw.get("analysis"), known, outside_ok)
     return Study(path=path, name=name, title=title, participant_groups=tuple(groups),
                  focus_groups=tuple(fgs), workshops=tuple(workshops), disclosure=disclosure,
-                 synthetic=bool(raw.get("synthetic", False)), allow_paths_outside_study=outside_ok)
+                 synthetic=bool(raw.get("synthetic", False)), allow_paths_outside_study=outside_ok,
+                 analysis=analysis)
+
+
+def _analysis(path: Path, raw, group_ids: set[str], outside_ok: bool) -> Analysis:
+    """The ``analysis:`` block, each value checked; unknown keys are refused (a misspelt
+    ``max_theme`` would otherwise be ignored while the default runs)."""
+    import difflib
+
+    if raw is None:
+        return Analysis()
+    if not isinstance(raw, dict):
+        raise _fail(path, "analysis", "should be a mapping of settings",
+                    "write e.g. 'analysis:' then '  seed: 20200' on the next line")
+    for key in raw:
+        if key not in ANALYSIS_DEFAULTS:
+            close = difflib.get_close_matches(str(key), list(ANALYSIS_DEFAULTS), n=1)
+            fix = (f"did you mean '{close[0]}'? Correct it or remove it" if close
+                   else f"the settings are {', '.join(ANALYSIS_DEFAULTS)}")
+            raise _fail(path, f"analysis.{key}", "is not an analysis setting", fix)
+    values = dict(ANALYSIS_DEFAULTS, **{k: v for k, v in raw.items() if v is not None})
+
+    def whole(key: str, low: int) -> int:
+        value = values[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise _fail(path, f"analysis.{key}", f"'{value}' is not a whole number of at least {low}",
+                        f"write e.g. '{key}: {ANALYSIS_DEFAULTS[key] or low}'")
+        return value
+
+    threshold = values["proposal_threshold"]
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise _fail(path, "analysis.proposal_threshold", f"'{threshold}' is not a number from 0 to 1",
+                    "write e.g. 'proposal_threshold: 0.55'")
+    model = values["model"]
+    if not isinstance(model, str) or not model.strip():
+        raise _fail(path, "analysis.model", f"'{model}' is not a model name",
+                    "write 'model: default' or the path of a local sentence-transformers folder")
+    n_themes = values["n_themes"]
+    if not isinstance(n_themes, dict):
+        raise _fail(path, "analysis.n_themes", f"'{n_themes}' is not a mapping of participant groups to numbers",
+                    "write e.g. 'n_themes: {radiographers: 6}'")
+    for group, k in n_themes.items():
+        if str(group) not in group_ids:
+            raise _fail(path, f"analysis.n_themes.{group}", f"'{group}' is not one of the participant groups "
+                        f"({', '.join(sorted(group_ids))})", "correct the spelling or remove it")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise _fail(path, f"analysis.n_themes.{group}", f"'{k}' is not a whole number of themes",
+                        "write a number such as 6")
+    human = values["human_codes"]
+    if not isinstance(human, str):
+        raise _fail(path, "analysis.human_codes", f"'{human}' is not a file path",
+                    "write the path of a .qdpx or .csv file relative to study.yml, or leave it out")
+    if human:
+        human_path = _inside_study(path, "analysis.human_codes", human, outside_ok)
+        if not human_path.is_file():
+            raise _fail(path, "analysis.human_codes", f"{human_path} does not exist",
+                        "check the path, which is relative to the study file")
+        human = str(human_path.resolve())
+    return Analysis(seed=whole("seed", 0), model=model, max_sentences=whole("max_sentences", 1),
+                    max_words=whole("max_words", 1), max_themes=whole("max_themes", 2), n_runs=whole("n_runs", 1),
+                    n_themes_items=tuple(sorted((str(g), int(k)) for g, k in n_themes.items())),
+                    proposal_threshold=float(threshold), cooccurrence_window=whole("cooccurrence_window", 0),
+                    cooccurrence_min_count=whole("cooccurrence_min_count", 1), human_codes=human)
 
 
 def _strings(path: Path, key: str, value) -> tuple[str, ...]:
@@ -305,26 +416,10 @@ def _inside_study(path: Path, key: str, value: str, outside_ok: bool) -> Path:
     return path.parent / value if not Path(value).is_absolute() else Path(value)
 
 
-def make_deps(study: Study) -> str:
-    """Make variables listing the study's inputs, so Make reruns exactly what changed."""
-    def paths(ps):
-        return " ".join(str(p).replace(" ", r"\ ") for p in ps)
-    inputs = [*(fg.transcript for fg in study.focus_groups), *study.workshops, *study.workshop_snapshots()]
-    return (
-        f"STUDY_NAME := {study.name}\n"
-        f"STUDY_TRANSCRIPTS := {paths(fg.transcript for fg in study.focus_groups)}\n"
-        f"STUDY_WORKSHOPS := {paths([*study.workshops, *study.workshop_snapshots()])}\n"
-        # An input deleted since this list was made (a snapshot, a transcript) reruns the
-        # stage that reads it, which then says what is missing, instead of make's "No rule
-        # to make target".
-        + (f"{paths(inputs)}:\n" if inputs else "")
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] not in {"name", "deps", "check"}:
-        print("usage: python -m helpers.study {name|deps|check} path/to/study.yml", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in {"name", "check"}:
+        print("usage: python -m helpers.study {name|check} path/to/study.yml", file=sys.stderr)
         return 2
     try:
         study = load_study(argv[1])
@@ -333,8 +428,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if argv[0] == "name":
         print(study.name)
-    elif argv[0] == "deps":
-        print(make_deps(study), end="")
     else:
         print(f"{study.path}: {len(study.focus_groups)} focus groups in {len(study.participant_groups)} participant groups; OK")
     return 0
