@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT
@@ -88,7 +89,11 @@ def test_each_setting_changes_the_key_of_exactly_the_stages_that_use_it(make_stu
     assert changed("analysis:\n  model: ./my-model\n") == ["03", "04"]  # 04 embeds its labels with it
     assert changed("analysis:\n  proposal_threshold: 0.6\n") == ["05"]
     assert changed("analysis:\n  cooccurrence_min_count: 2\n") == ["06"]
-    assert changed("title: Another title\n") == ["00", "01"]
+    retitled = make_study()
+    retitled.write_text(retitled.read_text(encoding="utf-8").replace("title: Tiny study", "title: Another title"),
+                        encoding="utf-8")
+    keys = pipeline.stage_keys(load_study(retitled), pipeline.resolve_settings(load_study(retitled)))
+    assert sorted(stage[:2] for stage in keys if keys[stage] != base[stage]) == ["00", "01"]
 
 
 def test_a_transcript_is_tracked_by_content_not_mtime(make_study):
@@ -389,13 +394,19 @@ def test_a_stop_in_05_names_the_setting_that_changed_since_the_workshops_snapsho
     shutil.copy(first_run / "workshop_packs" / "workshop_1.snapshot.csv", folder)
     try:
         study_copy.write_text(original.replace("workshops: []", "workshops: [workshop_1.yml]"))
-        assert ran(make(study_copy, first_run)) == ["00", "05", "06", "07"]   # the decisions apply
-        study_copy.write_text(study_copy.read_text() + "analysis:\n  max_themes: 2\n")
+        # 04 reruns too: it keeps the number of themes and the themes the snapshot records
+        assert ran(make(study_copy, first_run)) == ["00", "04", "05", "06", "07"]   # the decisions apply
+        # a setting the workshop's themes do not survive: another number of themes, asked for
+        seen = int(pd.read_csv(folder / "workshop_1.snapshot.csv").query("theme_id.str.startswith('radiographers:')",
+                                                                            engine="python")["n_themes"].iloc[0])
+        other = seen + 1 if seen < 3 else seen - 1
+        study_copy.write_text(study_copy.read_text() + f"analysis:\n  n_themes: {{radiographers: {other}}}\n")
         run = make(study_copy, first_run, check=False)
         assert run.returncode != 0 and ran(run) == ["04", "05"]
         message = run.stderr.split("✗ 05_coproduction_workshops failed: ", 1)[1]
         assert "\n" not in message.split(" (open ")[0]
-        assert "Since the run workshop_1.snapshot.csv came from: max_themes 12 → 2." in message
+        assert (f'Since the run workshop_1.snapshot.csv came from: n_themes {{}} → {{"radiographers": {other}}}.'
+                in message), message
         assert "`make rebase-workshops`" in message and "revert that change" in message
         assert _claims(first_run) == [] and manifest(first_run)["status"].startswith("failed at 05")
     finally:

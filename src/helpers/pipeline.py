@@ -400,6 +400,7 @@ def write_manifest(study: Study, output_dir: Path, seed: str | int | None = None
     manifest = build_manifest(study, output_dir, seed)
     outputs = [o for o in manifest["outputs"] if o["path"] != REPORT]
     report = write_report(output_dir, study, {**manifest, "outputs": outputs})
+    _rerecord(output_dir, "07_export", REPORT, report)  # 07 wrote a first report; this one is final
     outputs.append({"path": REPORT, "sha256": sha256(report), "bytes": report.stat().st_size})
     manifest["outputs"] = sorted(outputs, key=lambda o: Path(o["path"]).parts)  # the order of result_files
     path = write_text_atomic(output_dir / MANIFEST, json.dumps(manifest, indent=2) + "\n")
@@ -539,6 +540,16 @@ def recorded_outputs(output_dir: Path, stage: str) -> dict[str, str]:
         return json.loads(record.read_text(encoding="utf-8"))["outputs"]
     except (OSError, ValueError, KeyError):
         return {}
+
+
+def _rerecord(output_dir: Path, stage: str, rel: str, path: Path) -> None:
+    """After a later step rewrote a file ``stage`` recorded, record its new checksum (so
+    the next session does not take the rewrite for a change made by hand)."""
+    record = output_dir / RUNS / f"{stage}.json"
+    outputs = recorded_outputs(output_dir, stage)
+    if rel in outputs:
+        outputs[rel] = sha256(path)
+        write_text_atomic(record, json.dumps({"outputs": outputs}, indent=1) + "\n")
 
 
 def _record_outputs(output_dir: Path, stage: str, journal: Path) -> None:
@@ -803,7 +814,14 @@ def _why_themes_changed(output_dir: Path, study: Study, stage: str, message: str
                     "`make rebase-workshops` to move the decisions to the new themes, or revert the change "
                     "to the settings or transcripts.")
     now = read_keys(output_dir)
-    changes = [change for name in upstream(stage) for change in key_changes(keys.get(name, {}), now.get(name, {}))]
+    # the workshop files are the decisions being applied, not a cause of the change (04 reads them)
+    decisions = {"workshops", *(_rel_to_root(p) for p in [*study.workshops, *study.workshop_snapshots()])}
+
+    def causes(key: dict) -> dict:
+        return {**key, "inputs": {k: v for k, v in key.get("inputs", {}).items() if k not in decisions}}
+
+    changes = [change for name in upstream(stage)
+               for change in key_changes(causes(keys.get(name, {})), causes(now.get(name, {})))]
     changes = list(dict.fromkeys(changes))
     what = ("; ".join(changes) if changes else
             "no setting or input differs, so the compendium's code did (helpers/themes.py, notebook 04)")

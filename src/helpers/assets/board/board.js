@@ -452,6 +452,11 @@
       var all = Array.prototype.slice.call(node.parentNode.querySelectorAll(':scope > [data-id], :scope > li > [data-id]'));
       var k = all.indexOf(node);
       near = all[k + 1] || all[k - 1] || null;
+      if (!near) {   // the last of its column: the next card of the same kind on the board, else the one before
+        var board = Array.prototype.slice.call(document.querySelectorAll(node.tagName + '[data-id]'));
+        var at = board.indexOf(node);
+        near = board.slice(at + 1).concat(board.slice(0, Math.max(at, 0)).reverse())[0] || null;
+      }
     }
     return near ? near.getAttribute('data-id') : null;
   }
