@@ -125,7 +125,7 @@ def make_segments(seed: int = 7, turns_per_fg: int = 18):
                              "text": text})
                 outlier = bool(rng.random() < 0.08)
                 assign.append({"segment_id": sid, "participant_group": group, "theme_id": theme,
-                               "was_outlier": outlier})
+                               "uncertain": outlier})
                 v = 2.2 * centres[theme] / np.linalg.norm(centres[theme]) * np.sqrt(dim) / 6 + rng.normal(size=dim)
                 vectors.append(v / np.linalg.norm(v))
     segments = pd.DataFrame(rows)

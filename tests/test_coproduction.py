@@ -76,7 +76,7 @@ class Data:
             v = np.asarray(direction, dtype=float) + 0.08 * self.rng.normal(size=DIM)
             self.vectors.append(v / np.linalg.norm(v))
             self.assignments.append({"segment_id": sid, "participant_group": group, "theme_id": tid,
-                                     "was_outlier": False})
+                                     "uncertain": False})
             ids.append(sid)
         seg_by_id = {s["segment_id"]: s for s in self.segments}
         quotes = quotes if quotes is not None else [

@@ -164,9 +164,6 @@ def test_cli_verify_exit_code(tmp_path, capsys):
 
 
 def test_every_input_error_of_the_helpers_is_shown_as_its_sentence():
-    from helpers.transcripts import TranscriptError
-
-    assert issubclass(TranscriptError, UserError) and issubclass(TranscriptError, ValueError)
     assert {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"} <= pipeline.user_error_names()
     assert pipeline._one_sentence("TranscriptError", "a.txt, line 2: no text;  add it.") == "a.txt, line 2: no text; add it."
     assert pipeline._one_sentence("KeyError", "'x'") == "KeyError: 'x'"

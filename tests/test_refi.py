@@ -371,10 +371,10 @@ def test_no_code_holds_a_note_and_decisions_are_in_the_descriptions(exported):
     assert [r.get("targetGUID") for r in root.findall(P + "NoteRef")] == notes and len(notes) == 3
 
 
-def test_reassigned_outliers_and_secondary_themes_are_coded(inputs, tmp_path):
-    assignments = pd.DataFrame({"segment_id": inputs["segments"]["segment_id"], "was_outlier": False,
+def test_uncertain_segments_and_secondary_themes_are_coded(inputs, tmp_path):
+    assignments = pd.DataFrame({"segment_id": inputs["segments"]["segment_id"], "uncertain": False,
                                 "secondary_theme_id": ""})
-    assignments.loc[assignments["segment_id"] == "FG01-t003-s1", "was_outlier"] = True
+    assignments.loc[assignments["segment_id"] == "FG01-t003-s1", "uncertain"] = True
     assignments.loc[assignments["segment_id"] == "FG01-t003-s2", "secondary_theme_id"] = "radiographers:T02"
     path = export_qdpx(tmp_path / "extra.qdpx", *split({**inputs, "assignments": assignments}))
     root = _project(path)
@@ -384,15 +384,15 @@ def test_reassigned_outliers_and_secondary_themes_are_coded(inputs, tmp_path):
     for sel in root.iter(P + "PlainTextSelection"):
         codes_of[sel.get("name")] = ([name_of[r.get("targetGUID")] for r in sel.iter(P + "CodeRef")],
                                      sel.findtext(P + "Description"))
-    assert codes_of["FG01-t003-s1"][0] == [R2, I02, "Reassigned outliers"]
+    assert codes_of["FG01-t003-s1"][0] == [R2, I02, "Uncertain place in theme"]
     assert codes_of["FG01-t003-s2"] == ([R1, I01], None)
     assert codes_of["FG01-t003-s2 secondary"] == (
         [R2], "Secondary theme of segment FG01-t003-s2; its main theme is radiographers:T01.")
-    assert sum("Reassigned outliers" in codes for codes, _ in codes_of.values()) == 1
-    # today's theme_assignments (no secondary_theme_id column) export too, without the code when none was an outlier
-    plain = export_qdpx(tmp_path / "plain.qdpx", *split({**inputs, "assignments": assignments[["segment_id", "was_outlier"]]
-                                                             .assign(was_outlier=False)}))
-    assert "Reassigned outliers" not in {c.get("name") for c in _project(plain).iter(P + "Code")}
+    assert sum("Uncertain place in theme" in codes for codes, _ in codes_of.values()) == 1
+    # today's theme_assignments (no secondary_theme_id column) export too, without the code when no place is uncertain
+    plain = export_qdpx(tmp_path / "plain.qdpx", *split({**inputs, "assignments": assignments[["segment_id", "uncertain"]]
+                                                             .assign(uncertain=False)}))
+    assert "Uncertain place in theme" not in {c.get("name") for c in _project(plain).iter(P + "Code")}
 
 
 def test_export_is_dated_and_signed_by_the_run(inputs, tmp_path):

@@ -76,7 +76,7 @@ def test_group_themes_and_assignments_have_the_contract_columns():
                                                 "n_segments", "n_speakers", "n_focus_groups", "share_of_group",
                                                 "consensus", "unstable", "method", "caveat"]
     assert list(result.assignments.columns) == ["segment_id", "participant_group", "theme_id", "secondary_theme_id",
-                                                "was_outlier"]
+                                                "uncertain"]
     for row in result.themes.itertuples():
         members = result.assignments.loc[result.assignments["theme_id"] == row.theme_id, "segment_id"]
         assert row.fingerprint == fingerprint(members)

@@ -405,10 +405,6 @@ def test_path_is_named_as_given(tmp_path, monkeypatch):
                                  "add what Tom said or delete the line.")
 
 
-def test_error_is_a_value_error():
-    assert issubclass(TranscriptError, ValueError)
-
-
 def test_old_word_doc_is_refused(tmp_path):
     path = tmp_path / "FG01.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))

@@ -30,16 +30,14 @@ from markupsafe import Markup
 from ._io import UserError, cell_flag, write_text_atomic
 from ._io import cell_list as _split
 from ._io import cell_text as _text
+from .coproduction import ATTRIBUTES, RELATIONS   # what notebook 05 accepts
 from .identity import fingerprint
 from .pipeline import repo_root
 from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg
 from .study import Study, group_palette
 from .workshop_files import load_workshops
 
-#: The five defining attributes of compassion (Taylor et al. 2017), as notebook 05 checks them.
-ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic response", "action")
-RELATIONS = ("part of", "leads to", "in tension with")
-#: Quotes shown on a card: the issue asks for 3-5; group_themes.csv carries up to five.
+#: Quotes shown on a card: three to five, enough to judge a theme by; group_themes.csv carries up to five.
 MAX_QUOTES = 5
 _INTEGRATED = re.compile(r"I\d{2,}")
 

@@ -32,6 +32,7 @@ import pandas as pd
 from ._io import cell_flag, cell_text
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
 from .identity import LEGACY_SEGMENT_ID, SEGMENT_ID, fingerprint, legacy_segment_ids
+from .study import ANALYSIS_DEFAULTS
 from .themes import quotes_of
 from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests use them from here)
     Resolution,
@@ -57,7 +58,7 @@ GROUP_SEGMENT_ID = re.compile(f"{SEGMENT_ID.pattern}|{LEGACY_SEGMENT_ID.pattern}
 #: Proposal rule: two themes from different groups are proposed together when
 #: 0.8 × cosine(centroids) + 0.2 × Jaccard(keywords) reaches the threshold.
 PROPOSAL_WEIGHTS = (0.8, 0.2)
-PROPOSAL_THRESHOLD = 0.55
+PROPOSAL_THRESHOLD = ANALYSIS_DEFAULTS["proposal_threshold"]   # study.yml's analysis: may set another
 AUDIT_COLUMNS = ["workshop", "index", "action", "inputs", "outputs", "rationale", "check", "changed"]
 
 
@@ -221,10 +222,10 @@ class Integration:
         c = self.embeddings[rows].mean(axis=0) if rows else np.zeros(self.embeddings.shape[1])
         return c / (np.linalg.norm(c) + 1e-12)
 
-    def propose(self, threshold: float = 0.55) -> list[list[str]]:
+    def propose(self, threshold: float = PROPOSAL_THRESHOLD) -> list[list[str]]:
         """Align themes no decision placed across groups: the most similar cross-group pairs
         join first (at most one theme per group in a proposal), while similarity stays above
-        ``threshold``. Similarity is 0.8 × cosine of centroids + 0.2 × keyword Jaccard."""
+        ``threshold``. Similarity is PROPOSAL_WEIGHTS: 0.8 × cosine of centroids + 0.2 × keyword Jaccard."""
         themes = self.unplaced()
         if not themes:
             return []
@@ -236,7 +237,8 @@ class Integration:
                     continue
                 ka, kb = set(self.keywords.get(a, [])), set(self.keywords.get(b, []))
                 jac = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-                pairs.append((0.8 * float(cents[a] @ cents[b]) + 0.2 * jac, a, b))
+                w_cosine, w_keywords = PROPOSAL_WEIGHTS
+                pairs.append((w_cosine * float(cents[a] @ cents[b]) + w_keywords * jac, a, b))
         cluster = {t: [t] for t in themes}
         for sim, a, b in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
             if sim < threshold or cluster[a] is cluster[b]:
@@ -254,7 +256,7 @@ class Integration:
                 proposals.append(sorted(cluster[t]))
         return proposals
 
-    def add_proposals(self, threshold: float = 0.55) -> None:
+    def add_proposals(self, threshold: float = PROPOSAL_THRESHOLD) -> None:
         for group in self.propose(threshold):
             tid = self.next_id()
             biggest = max(group, key=lambda t: (self._size(t), t))

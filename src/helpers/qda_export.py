@@ -7,9 +7,9 @@ ATLAS.ti, MAXQDA) to check, recode and extend them. The project holds:
 * the code tree of :mod:`helpers.qda_codebook`; each themed segment is one coded
   selection carrying its group-theme code and its integrated-theme code, exact to the
   character; a segment's secondary theme (``secondary_theme_id`` of
-  ``theme_assignments.parquet``, when present) is a second selection of the same span,
-  with a description saying so; segments that were outliers before reassignment also
-  carry the code "Reassigned outliers", so a user can filter them in or out;
+  ``theme_assignments.parquet``, when it names one) is a second selection of the same span,
+  with a description saying so; segments whose place in their theme is uncertain (``uncertain``)
+  also carry the code "Uncertain place in theme", so a user can filter them in or out;
 * one case per participant with their group, role and focus group as variables. The case
   holds its person's turns twice over: as ``SelectionRef`` (the standard's reference)
   and as codings of a code that shares the case's GUID, which is what QualCoder reads
@@ -54,14 +54,14 @@ from .qda_layout import PROJECT_NS, clean, guid, plain_text_layout, require, seg
     split_ids, xml_text
 
 __all__ = ["ExportTables", "ExportIdentity", "export_qdpx", "project_code_tree", "export_date", "write_exports",
-           "OUTLIER_CODE_NAME", "UNDATED"]
+           "UNCERTAIN_CODE_NAME", "UNDATED"]
 
 P = f"{{{PROJECT_NS}}}"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)   # zip's earliest date: member times are not the export's date
-OUTLIER_CODE_NAME = "Reassigned outliers"
+UNCERTAIN_CODE_NAME = "Uncertain place in theme"
 #: The date of an export whose study records no date (QualCoder needs one on every source).
 UNDATED = "2000-01-01T00:00:00Z"
-OUTLIER_COLOUR = "#777777"
+UNCERTAIN_COLOUR = "#777777"
 _VARIABLE_DESCRIPTIONS = {
     "participant_group": "The independent data set (participant group) of the focus group.",
     "role": "participant or facilitator.",
@@ -80,7 +80,7 @@ class ExportTables:
     group_themes: pd.DataFrame
     integrated_themes: pd.DataFrame | None = None
     audit: pd.DataFrame | None = None
-    #: theme_assignments.parquet: was_outlier and, when present, secondary_theme_id
+    #: theme_assignments.parquet: uncertain and secondary_theme_id (empty when none)
     assignments: pd.DataFrame | None = None
 
 
@@ -185,36 +185,37 @@ def project_code_tree(tables: ExportTables, identity: ExportIdentity) -> tuple[C
     return tree, _decision_notes(tables.audit, tree, identity.study_name)
 
 
-def _outlier_code(study_name: str) -> Code:
-    return Code(guid(study_name, "code", "reassigned-outliers"), OUTLIER_CODE_NAME,
-                "Segments the clustering first left as outliers and then reassigned to the nearest theme "
-                "(was_outlier in theme_assignments.parquet). They also carry that theme's code: filter by this "
-                "code to look at them or leave them out.", OUTLIER_COLOUR)
+def _uncertain_code(study_name: str) -> Code:
+    return Code(guid(study_name, "code", "uncertain-place-in-theme"), UNCERTAIN_CODE_NAME,
+                "Segments that sat with the other members of their theme in fewer than half of the resampled "
+                "clusterings, so their place in that theme is uncertain (uncertain in theme_assignments.parquet). "
+                "They also carry that theme's code: filter by this code to look at them or leave them out.",
+                UNCERTAIN_COLOUR)
 
 
 # --------------------------------------------------------------------------- selections
 
 def _assignment_columns(assignments: pd.DataFrame | None) -> tuple[set[str], dict[str, str]]:
-    """(segments that were outliers, segment -> secondary group theme), empty when unknown."""
+    """(segments whose place is uncertain, segment -> secondary group theme), empty when unknown."""
     if assignments is None or "segment_id" not in assignments.columns:
         return set(), {}
     ids = assignments["segment_id"].map(clean)
-    outliers = set()
-    if "was_outlier" in assignments.columns:
-        outliers = set(ids[assignments["was_outlier"].fillna(False).astype(bool)])
+    uncertain = set()
+    if "uncertain" in assignments.columns:
+        uncertain = set(ids[assignments["uncertain"].fillna(False).astype(bool)])
     secondary = {}
     if "secondary_theme_id" in assignments.columns:
         secondary = {s: clean(t) for s, t in zip(ids, assignments["secondary_theme_id"]) if clean(t)}
-    return outliers, secondary
+    return uncertain, secondary
 
 
 def _theme_selections(segs: pd.DataFrame, tables: ExportTables, tree: CodeTree, study_name: str,
-                      outlier_code: Code) -> list[_Selection]:
+                      uncertain_code: Code) -> list[_Selection]:
     require(tables.segment_themes, ["segment_id", "group_theme", "integrated_theme"], "segment_themes")
     themes = tables.segment_themes
     theme_of = {clean(s): (clean(g), clean(i)) for s, g, i in
                 zip(themes["segment_id"], themes["group_theme"], themes["integrated_theme"])}
-    outliers, secondary = _assignment_columns(tables.assignments)
+    uncertain, secondary = _assignment_columns(tables.assignments)
     out = []
     for sid, fg, a, b in zip(segs["segment_id"], segs["focus_group"], segs["start"], segs["end"]):
         group_theme, integrated = theme_of.get(sid, ("", ""))
@@ -222,7 +223,7 @@ def _theme_selections(segs: pd.DataFrame, tables: ExportTables, tree: CodeTree, 
         if not codes:
             continue
         sel_guid = guid(study_name, "selection", sid)
-        out.append(_Selection(fg, int(a), int(b), sid, sel_guid, codes + ([outlier_code] if sid in outliers else [])))
+        out.append(_Selection(fg, int(a), int(b), sid, sel_guid, codes + ([uncertain_code] if sid in uncertain else [])))
         other = secondary.get(sid, "")
         if other and other != group_theme and tree.children_of_group.get(other):
             out.append(_Selection(fg, int(a), int(b), f"{sid} secondary", guid(study_name, "selection", sid, "secondary"),
@@ -388,10 +389,10 @@ def export_qdpx(path, tables: ExportTables, identity: ExportIdentity) -> Path:
     segs = segment_spans(tables.segments, utts, offsets)
     tree, notes = project_code_tree(tables, identity)
     labels = tree.groups
-    outlier_code = _outlier_code(name)
-    selections = _theme_selections(segs, tables, tree, name, outlier_code)
+    uncertain_code = _uncertain_code(name)
+    selections = _theme_selections(segs, tables, tree, name, uncertain_code)
     cases = _participant_cases(utts, offsets, name, labels)
-    extra_codes = [outlier_code] if any(outlier_code in s.codes for s in selections) else []
+    extra_codes = [uncertain_code] if any(uncertain_code in s.codes for s in selections) else []
 
     user = guid(name, "user", identity.user_name)
     root = etree.Element(P + "Project", _dated(identity.created, name=xml_text(name), origin=ORIGIN,

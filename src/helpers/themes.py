@@ -79,7 +79,7 @@ def stop_list_table() -> pd.DataFrame:
 NO_THEME = -1
 #: A group's tree is built on at most this many distinct texts (``consensus_max_segments``);
 #: the rest join the theme with the nearest centroid. Focus-group studies stay far below it.
-QUALITY_MAX_SEGMENTS = 3000
+CLUSTER_MAX_SEGMENTS = 3000
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class ThemeSettings:
     #: share of a group's distinct texts each seeded run fits
     resample_fraction: float = 0.9
     #: the tree is built on at most this many distinct texts of a group (others join by centroid)
-    consensus_max_segments: int = QUALITY_MAX_SEGMENTS
+    consensus_max_segments: int = CLUSTER_MAX_SEGMENTS
     top_n_words: int = 10
     n_quotes: int = 5
     #: e.g. speaker pseudonyms: names say who spoke, not what the theme is about
@@ -784,7 +784,7 @@ class GroupThemes:
 
 THEME_COLUMNS = ["participant_group", "theme_id", "label", "keywords", "fingerprint", "n_segments", "n_speakers",
                  "n_focus_groups", "share_of_group", "consensus", "unstable", "method", "caveat"]
-ASSIGNMENT_COLUMNS = ["segment_id", "participant_group", "theme_id", "secondary_theme_id", "was_outlier"]
+ASSIGNMENT_COLUMNS = ["segment_id", "participant_group", "theme_id", "secondary_theme_id", "uncertain"]
 
 
 def speaker_keys(segments: pd.DataFrame) -> list[str]:
@@ -877,7 +877,7 @@ def analyse_groups(segments: pd.DataFrame, embeddings: np.ndarray, groups: list[
             "participant_group": group,
             "theme_id": [theme_id(group, t) for t in fit.topics],
             "secondary_theme_id": [theme_id(group, t) if t != NO_THEME else "" for t in fit.secondary],
-            "was_outlier": fit.uncertain.astype(bool),
+            "uncertain": fit.uncertain.astype(bool),
         }))
     quote_columns = [f"quote_{k + 1}" for k in range(settings.n_quotes)] + ["quote_segments"]
     themes = pd.DataFrame(theme_rows, columns=THEME_COLUMNS + quote_columns)

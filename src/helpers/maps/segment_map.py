@@ -24,8 +24,8 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assi
 
     Uses UMAP (cosine, ``random_state=seed``) when ``umap`` is importable and there are at
     least 10 segments, else PCA (``method`` forces "umap" or "pca"). Theme labels sit at
-    the theme centroids without overlapping; hollow points were outliers reassigned to
-    the nearest theme. ``embeddings`` are all rows of ``embeddings.npy`` (same order as
+    the theme centroids without overlapping; hollow points are segments whose place in
+    their theme is uncertain (``uncertain``: with their theme's members in under half the runs). ``embeddings`` are all rows of ``embeddings.npy`` (same order as
     ``segments``). ``coords`` (``segment_map.parquet`` from notebook 04) gives the 2-D
     positions already computed; then ``embeddings`` may be None.
     """
@@ -63,14 +63,14 @@ def _segment_map_figure(segments, assignments, group, group_themes, group_label,
     mask = (segments["participant_group"] == group).to_numpy()
     seg = segments.loc[mask, ["segment_id"]].reset_index(drop=True)
     if assignments is not None and not assignments.empty:
-        a = assignments[["segment_id", "theme_id"] + (["was_outlier"] if "was_outlier" in assignments.columns else [])]
+        a = assignments[["segment_id", "theme_id"] + (["uncertain"] if "uncertain" in assignments.columns else [])]
         seg = seg.merge(a, on="segment_id", how="left")
     if "theme_id" not in seg.columns:
         seg["theme_id"] = None
-    if "was_outlier" not in seg.columns:
-        seg["was_outlier"] = False
+    if "uncertain" not in seg.columns:
+        seg["uncertain"] = False
     seg["theme_id"] = seg["theme_id"].map(_text).replace("", "unassigned")
-    seg["was_outlier"] = seg["was_outlier"].fillna(False).astype(bool)
+    seg["uncertain"] = seg["uncertain"].fillna(False).astype(bool)
     lookup = _group_theme_lookup(group_themes)
     label = group_label or group
 
@@ -80,7 +80,7 @@ def _segment_map_figure(segments, assignments, group, group_themes, group_label,
     colours["unassigned"] = LIGHT
     handles = [Line2D([], [], ls="", marker="o", ms=7, mfc=GREY, mec=GREY, label="segment in its theme"),
                Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=GREY, mew=1.4,
-                      label="outlier reassigned to the nearest theme")]
+                      label="place in its theme uncertain")]
     legend, legend_top = _legend_strip(fig, handles, [h.get_label() for h in handles], ncol=2)
     top = _title(fig, f"{label}: segments mapped by meaning, coloured by theme",
                  (f"{len(seg)} segments" if total is None or total == len(seg) else
@@ -106,7 +106,7 @@ def _segment_map_figure(segments, assignments, group, group_themes, group_label,
     ax.set_ylim(lo[1], hi[1])
     for t in themes + (["unassigned"] if "unassigned" in set(seg["theme_id"]) else []):
         sel = (seg["theme_id"] == t).to_numpy()
-        reg, out = sel & ~seg["was_outlier"].to_numpy(), sel & seg["was_outlier"].to_numpy()
+        reg, out = sel & ~seg["uncertain"].to_numpy(), sel & seg["uncertain"].to_numpy()
         ax.scatter(coords[reg, 0], coords[reg, 1], s=26, c=colours[t], edgecolors="white", linewidths=0.4,
                    zorder=2, alpha=0.9)
         ax.scatter(coords[out, 0], coords[out, 1], s=26, facecolors="white", edgecolors=colours[t], linewidths=1.3,
