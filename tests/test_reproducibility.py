@@ -119,6 +119,9 @@ def test_the_report_of_the_readme_run_has_its_reproducibility_section_filled(rer
         assert f"<td>{name}</td><td>{version}</td>" in section
     assert f"make verify STUDY={SMALL_STUDY.relative_to(ROOT)} MANIFEST=" in section
     assert "seed</code> = 20200" in section
+    # each notebook's own settings, as values (never a Python object's repr)
+    assert "04_group_themes: max_themes=12, model=default, n_runs=10, n_themes={}, seed=20200" in section
+    assert "built-in method" not in section and " object at 0x" not in page
     # the report lists every output but itself; the manifest adds the report's own sha256 last
     others = [o for o in manifest["outputs"] if o["path"] != "report.html"]
     assert len(others) == len(manifest["outputs"]) - 1

@@ -158,11 +158,20 @@ def test_rebase_rewrites_ids_and_fingerprints_so_the_file_then_applies_cleanly(d
     assert all(c.startswith("checked") for c in result.audit.iloc[0]["check"].split("; "))
 
 
-def test_rebase_leaves_an_ambiguous_theme_for_a_person(data, first_run, tmp_path):
+def test_rebase_leaves_a_file_with_an_ambiguous_theme_for_a_person_untouched(data, first_run, tmp_path):
     path = pinned_workshop(tmp_path, first_run, [MERGE], [R1, P1, S1])
     half = sorted(first_run[R1])[:2]
-    plan = rebase_workshop(load_workshop(path, 1), theme_members(rerun(data, move={s: R3 for s in half})[1]))
-    assert plan.new_text == path.read_text() and len(plan.left) == 1 and R1 in plan.left[0]
+    # R1 loses half its members; P1 is renumbered (it alone would be carried over)
+    _, asg, _, _ = rerun(data, rename={P1: P2, P2: P1}, move={s: R3 for s in half})
+    before = path.read_text()
+    plan = rebase_workshop(load_workshop(path, 1), theme_members(asg))
+    assert plan.new_text == before and plan.snapshot is None and len(plan.left) == 1 and R1 in plan.left[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    asg.to_parquet(out / "theme_assignments.parquet")
+    printed = io.StringIO()
+    assert rebase_study(SimpleNamespace(workshops=[path]), out, printed) == 1
+    assert path.read_text() == before and "left as it is" in printed.getvalue()
 
 
 def test_the_next_workshop_gets_a_template_and_snapshot_that_apply_cleanly(data, tmp_path):

@@ -776,7 +776,7 @@ def _reproducibility(run: RunFiles, study: Study, manifest: dict | None) -> dict
             common.setdefault(k, set()).add(json.dumps(v, sort_keys=True))
     shared = {k: json.loads(next(iter(v))) for k, v in common.items()
               if len(v) == 1 and k not in ("study", "output_dir") and all(k in (p or {}) for p in params.values())}
-    own = [{"notebook": Path(nb).stem, "values": ", ".join(f"{k}={v}" for k, v in (values or {}).items()
+    own = [{"notebook": Path(nb).stem, "given": ", ".join(f"{k}={v}" for k, v in (values or {}).items()
                                                            if k not in ("study", "output_dir") and k not in shared)}
            for nb, values in params.items()]
     settings = manifest.get("settings") or manifest.get("analysis") or {}
@@ -787,7 +787,7 @@ def _reproducibility(run: RunFiles, study: Study, manifest: dict | None) -> dict
         study_path = next((i["path"] for i in inputs if i["path"].endswith((".yml", ".yaml"))), str(study.path))
     return {"manifest": True, "inputs": inputs, "n_outputs": len(outputs), "digest": _outputs_digest(outputs),
             "by_folder": sorted(by_folder.items()), "shared": sorted(shared.items()),
-            "own": [o for o in own if o["values"]],
+            "own": [o for o in own if o["given"]],
             "settings": sorted((str(k), json.dumps(v) if isinstance(v, (dict, list)) else str(v))
                                for k, v in settings.items()),
             "python": _text(env.get("python")), "platform": _text(env.get("platform")),

@@ -302,8 +302,15 @@ def rebase_workshop(workshop: Workshop, members: dict[str, set[str]],
                     segments: pd.DataFrame | None = None) -> Rebase:
     """The workshop file rewritten for this run: ids and fingerprints of themes with one
     clear successor updated, everything else (comments, order, wording) kept. A snapshot
-    that is out of date (position ids, or no ``n_themes`` column) is written anew."""
+    that is out of date (position ids, or no ``n_themes`` column) is written anew.
+
+    A file with a theme no current theme succeeds is left exactly as it is: rewriting the
+    others would mix two runs' ids in one file (a successor may take the very id the
+    undecided theme still holds), so a person decides that theme first."""
     resolution = resolve_themes(workshop, members, segments)
+    if resolution.unresolved:
+        return Rebase(workshop.path, workshop.path.read_text(encoding="utf-8"), None, [],
+                      list(resolution.unresolved.values()))
     moves = {old: new for old, new in resolution.mapping.items() if old != new and old not in resolution.unresolved}
     text = workshop.path.read_text(encoding="utf-8")
     new_text = GROUP_THEME_ID.sub(lambda m: moves.get(m.group(1), m.group(1)) + m.group(2), text)
@@ -346,6 +353,9 @@ def rebase_study(study, output_dir: Path, out=sys.stdout) -> int:
         for line in plan.left:
             print(f"✗ left for a person: {line}", file=out)
         left += len(plan.left)
+        if plan.left:
+            print(f"= {workshop.path}: left as it is until the theme(s) above are decided", file=out)
+            continue
         if plan.new_text == old_text and plan.snapshot is None:
             print(f"= {workshop.path}: nothing to change", file=out)
             continue
@@ -361,7 +371,8 @@ def rebase_study(study, output_dir: Path, out=sys.stdout) -> int:
         for change in plan.changes:
             print(f"✓ {workshop.path.name}: {change}", file=out)
     if left:
-        print(f"{left} theme(s) need a person's decision (above); the rest apply cleanly.", file=out)
+        print(f"{left} theme(s) need a person's decision (above); their workshop files were not changed, "
+              "the other files were rebased.", file=out)
     return left
 
 
