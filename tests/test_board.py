@@ -198,7 +198,11 @@ def _session(browser, path: Path, tmp_path: Path, groups, three: list[str], drop
         pile = page.locator(f'.pile[data-id="{new_id}"]')
         assert "Being heard at the machine" in pile.inner_text()
         shown = float(pile.locator(".balance-line").get_attribute("data-balance"))
-        flags = [f.removeprefix("⚠ ") for f in pile.locator(".flag").all_inner_texts()]
+        flags = [f.get_attribute("data-flag") for f in pile.locator(".flag").all()]
+        shown_flags = [f.removeprefix("⚠ ") for f in pile.locator(".flag").all_inner_texts()]
+        labels = {g["id"]: g["label"] for g in data["groups"]}
+        # the room reads the groups' names, not their ids
+        assert shown_flags == [next((f.replace(g, labels[g]) for g in labels if f.endswith(" " + g)), f) for f in flags]
         page.screenshot(path=str(tmp_path / "board_after_merge.png"), full_page=True)
         # rename the pile, then drop a card: the rationale is required
         pile.locator("button[data-act=rename]").click()

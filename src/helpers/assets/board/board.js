@@ -160,6 +160,10 @@
     return {n: n, shares: shares, index: Balance.balanceIndex(shares), flags: Balance.balanceFlags(shares, top),
             unknown: unknown};
   }
+  function flagText(flag) {
+    var m = /^(missing voice: |dominated by )(.+)$/.exec(flag);
+    return m && GROUP[m[2]] ? m[1] + GROUP[m[2]].label : flag;
+  }
   function balanceBlock(t) {
     var max = Math.max.apply(null, GROUPS.map(function (g) { return t.shares[g]; }).concat([1e-9]));
     var box = el('div', {'class': 'balance', 'aria-label': 'balance across participant groups'});
@@ -170,7 +174,9 @@
     });
     box.appendChild(el('p', {'class': 'balance-line', 'data-balance': t.index.toFixed(4),
       text: 'balance ' + t.index.toFixed(2) + ' · ' + t.n + ' segments' + (t.unknown ? ' (a split part counts once notebook 05 applies the split)' : '')}));
-    t.flags.forEach(function (f) { box.appendChild(el('p', {'class': 'flag', text: '⚠ ' + f})); });
+    t.flags.forEach(function (f) {   // shown with the group's name; data-flag keeps notebook 05's wording
+      box.appendChild(el('p', {'class': 'flag', 'data-flag': f, text: '⚠ ' + flagText(f)}));
+    });
     return box;
   }
 
@@ -411,7 +417,7 @@
     var error = el('p', {'class': 'error', role: 'alert'});
     form.appendChild(error);
     var save = el('button', {type: 'submit', value: 'save', text: 'Save'});
-    var cancel = el('button', {type: 'button', text: 'Cancel', on: {click: function () { focusNext = null; d.close(); }}});
+    var cancel = el('button', {type: 'button', text: 'Cancel', on: {click: function () { focusNext = null; d.close(); afterDialog(); }}});
     form.appendChild(el('div', {'class': 'actions'}, [save, cancel]));
     form.onsubmit = function (e) {
       e.preventDefault();
@@ -422,6 +428,7 @@
       var problem = onSave(values);
       if (problem) { error.textContent = problem; return; }
       d.close();
+      afterDialog();   // now, not on the queued 'close' event: the next key lands where the decision did
     };
     // Enter saves from a drop-down too (a browser submits only from a text field); in a
     // text box Enter is a new line and Ctrl+Enter saves.
