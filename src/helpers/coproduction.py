@@ -230,6 +230,7 @@ class Integration:
         if not themes:
             return []
         cents = {t: self.centroid(t) for t in themes}
+        w_cosine, w_keywords = PROPOSAL_WEIGHTS
         pairs = []
         for i, a in enumerate(themes):
             for b in themes[i + 1:]:
@@ -237,7 +238,6 @@ class Integration:
                     continue
                 ka, kb = set(self.keywords.get(a, [])), set(self.keywords.get(b, []))
                 jac = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-                w_cosine, w_keywords = PROPOSAL_WEIGHTS
                 pairs.append((w_cosine * float(cents[a] @ cents[b]) + w_keywords * jac, a, b))
         cluster = {t: [t] for t in themes}
         for sim, a, b in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):

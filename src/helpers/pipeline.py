@@ -419,7 +419,7 @@ def missing_results(output_dir: Path) -> list[str]:
         if not (output_dir / "notebooks" / f"{stage}.ipynb").exists():
             problems.append(f"{stage} has not run")
             continue
-        record = output_dir / RUNS / f"{stage}.json"
+        record = _run_record(output_dir, stage)
         if not record.exists():
             problems.append(f"{stage} left no record of its outputs")
             continue
@@ -533,11 +533,19 @@ def key_changes(old: dict, new: dict) -> list[str]:
     return changes
 
 
+def _run_record(output_dir: Path, stage: str) -> Path:
+    """Where the files ``stage`` wrote in its last successful run are recorded."""
+    return output_dir / RUNS / f"{stage}.json"
+
+
+def _write_run_record(output_dir: Path, stage: str, outputs: dict[str, str]) -> None:
+    write_text_atomic(_run_record(output_dir, stage), json.dumps({"outputs": outputs}, indent=1) + "\n")
+
+
 def recorded_outputs(output_dir: Path, stage: str) -> dict[str, str]:
     """The files ``stage`` wrote when it last succeeded (relative path → sha256)."""
-    record = output_dir / RUNS / f"{stage}.json"
     try:
-        return json.loads(record.read_text(encoding="utf-8"))["outputs"]
+        return json.loads(_run_record(output_dir, stage).read_text(encoding="utf-8"))["outputs"]
     except (OSError, ValueError, KeyError):
         return {}
 
@@ -545,11 +553,9 @@ def recorded_outputs(output_dir: Path, stage: str) -> dict[str, str]:
 def _rerecord(output_dir: Path, stage: str, rel: str, path: Path) -> None:
     """After a later step rewrote a file ``stage`` recorded, record its new checksum (so
     the next session does not take the rewrite for a change made by hand)."""
-    record = output_dir / RUNS / f"{stage}.json"
     outputs = recorded_outputs(output_dir, stage)
     if rel in outputs:
-        outputs[rel] = sha256(path)
-        write_text_atomic(record, json.dumps({"outputs": outputs}, indent=1) + "\n")
+        _write_run_record(output_dir, stage, {**outputs, rel: sha256(path)})
 
 
 def _record_outputs(output_dir: Path, stage: str, journal: Path) -> None:
@@ -565,7 +571,7 @@ def _record_outputs(output_dir: Path, stage: str, journal: Path) -> None:
             continue
         if path.is_file() and rel.parts[0] not in NOT_RESULTS and not rel.parts[0].startswith("."):
             outputs[str(rel)] = sha256(path)
-    write_text_atomic(output_dir / RUNS / f"{stage}.json", json.dumps({"outputs": outputs}, indent=1) + "\n")
+    _write_run_record(output_dir, stage, outputs)
     journal.unlink(missing_ok=True)
 
 
@@ -590,7 +596,7 @@ def withdraw(output_dir: Path, withdrawn: list[str], status: str) -> None:
             # two stages may start at once (JOBS=2): either may remove a shared downstream file
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         (output_dir / "notebooks" / f"{stage}.ipynb").unlink(missing_ok=True)
-        (output_dir / RUNS / f"{stage}.json").unlink(missing_ok=True)
+        _run_record(output_dir, stage).unlink(missing_ok=True)
     if (output_dir / MANIFEST).exists() or any((output_dir / RUNS).glob("*.json")):
         set_status(output_dir, status)
 
@@ -655,7 +661,7 @@ def prepare(study: Study, output_dir: Path, seed: str | None, dry_run: bool = Fa
         if executed.exists():
             lost = [rel for rel, digest in recorded_outputs(output_dir, stage).items()
                     if not (output_dir / rel).is_file() or sha256(output_dir / rel) != digest]
-            if lost or not (output_dir / RUNS / f"{stage}.json").exists():
+            if lost or not _run_record(output_dir, stage).exists():
                 reasons.append(f"{stage}: {', '.join(lost[:3]) or 'its record'} "
                                f"{'is' if len(lost) < 2 else 'are'} missing or changed")
                 if not dry_run:

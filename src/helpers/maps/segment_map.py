@@ -25,9 +25,10 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assi
     Uses UMAP (cosine, ``random_state=seed``) when ``umap`` is importable and there are at
     least 10 segments, else PCA (``method`` forces "umap" or "pca"). Theme labels sit at
     the theme centroids without overlapping; hollow points are segments whose place in
-    their theme is uncertain (``uncertain``: with their theme's members in under half the runs). ``embeddings`` are all rows of ``embeddings.npy`` (same order as
-    ``segments``). ``coords`` (``segment_map.parquet`` from notebook 04) gives the 2-D
-    positions already computed; then ``embeddings`` may be None.
+    their theme is uncertain (``uncertain``: with their theme's members in under half the
+    runs). ``embeddings`` are all rows of ``embeddings.npy`` (same order as ``segments``).
+    ``coords`` (``segment_map.parquet`` from notebook 04) gives the 2-D positions already
+    computed; then ``embeddings`` may be None.
     """
     if coords is not None:
         shown, xy, used, total = _coords_of(segments, coords, group)
