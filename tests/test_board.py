@@ -876,3 +876,23 @@ def test_bundled_board_prints_with_its_colours_and_no_stranded_heading(chromium,
         pixels = sum(int((np.abs(np.asarray(image, dtype=int) - rgb).max(axis=2) <= 8).sum())
                      for image, text in zip(images, texts) if "balance" in text)
         assert pixels > 2000, f"{group['label']}'s bars did not print ({pixels} pixels of {group['colour']})"
+
+
+def test_bundled_workshop_pack_prints_with_no_discussion_heading_stranded(chromium, bundled, tmp_path):
+    """A facilitator prints the next workshop's pack (A4): no page ends on a "Discussion N"
+    heading whose cards went to the next page."""
+    import pypdfium2 as pdfium
+
+    path = bundled / "workshop_packs" / "workshop_4.html"
+    with Opened(chromium, path) as opened:
+        opened.page.emulate_media(media="print")
+        headings = opened.page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.textContent)")
+        pdf = opened.page.pdf(format="A4")
+        assert opened.errors == []
+    (tmp_path / "pack.pdf").write_bytes(pdf)
+    document = pdfium.PdfDocument(pdf)
+    assert len(headings) >= 3 and len(document) >= 2
+    for number in range(len(document)):
+        text = re.sub(r"\s+", "", document[number].get_textpage().get_text_bounded())
+        stranded = [h for h in headings if text.endswith(re.sub(r"\s+", "", h))]
+        assert not stranded, f"page {number + 1} ends on the heading {stranded[0]!r}"

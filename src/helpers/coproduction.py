@@ -661,7 +661,7 @@ def definition_markdown(result: IntegrationResult, study_title: str) -> str:
 _PACK_CSS = """
 @page { size: A4; margin: 14mm; }
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; color: #222; max-width: 190mm; margin: auto; }
-h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16pt; }
+h1 { font-size: 17pt; margin-bottom: 2pt; } h2 { font-size: 13pt; margin-top: 16pt; break-after: avoid; page-break-after: avoid; }
 .meta { color: #555; margin-bottom: 10pt; }
 .row { display: flex; gap: 6pt; break-inside: avoid; page-break-inside: avoid; margin-bottom: 8pt; }
 .card { flex: 1; border: 1px solid #999; border-top: 6px solid var(--c); border-radius: 4px; padding: 6pt 8pt; break-inside: avoid; }
