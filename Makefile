@@ -132,7 +132,7 @@ $(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_pro
 	$(RUN)
 
 $(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(KEY)/01_ingest_transcripts.json \
-		$(H)/transcripts.py $(H)/disclosure.py $(COMMON)
+		$(wildcard $(H)/transcripts/*.py) $(H)/disclosure.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(KEY)/02_describe_groups.json $(NB_OUT)/01_ingest_transcripts.ipynb \

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .embeddings import count_words
-from .transcripts import strip_annotations
+from .transcripts import count_words, strip_annotations
 
 
 def gini(values) -> float:

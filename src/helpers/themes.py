@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._workers import stop_workers, submit
-from .embeddings import BACKCHANNEL_WORDS
+from .transcripts import BACKCHANNEL_WORDS
 from .identity import fingerprint
 
 #: Words of transcribed talk that say nothing about what a theme is about, by kind. Their
