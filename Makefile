@@ -144,14 +144,14 @@ $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(KEY)/03_e
 	$(RUN)
 
 # 04 reads the workshop files too (its key has their checksums): it keeps the number of
-# themes and the themes the workshops saw.
+# themes and the themes the workshops saw. It also computes the segment maps' 2-D positions.
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(KEY)/04_group_themes.json $(NB_OUT)/03_embed_segments.ipynb \
-		$(H)/themes.py $(H)/theme_model.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
+		$(wildcard $(H)/themes/*.py) $(H)/maps/projection.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
 		$(H)/embeddings.py $(H)/identity.py $(H)/workshop_files.py $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(KEY)/05_coproduction_workshops.json \
-		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py \
+		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/themes/stop_words.py $(H)/workshop_files.py $(H)/board.py \
 		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
 		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)

@@ -368,13 +368,14 @@ def report(results: dict) -> str:
         lines += ["## `make test`", "", f"{tests['wall']:.0f} s ({tests['summary']}).", ""]
         budget_rows.append(("`make test` under 3 minutes", f"{tests['wall']:.0f} s", tests["wall"] < BUDGETS["make_test"]))
     if scaled:
-        from helpers.themes import MAP_MAX_SEGMENTS, QUALITY_MAX_SEGMENTS
+        from helpers.maps import MAP_MAX_SEGMENTS
+        from helpers.themes import CLUSTER_MAX_SEGMENTS
 
         lines += ["## Scaling: generated corpora through embedding and themes", "",
                   "Segments built by resampling sentences of the bundled transcripts into synthetic focus groups "
                   "(`benchmarks/scale.py`), then exactly the work of notebooks 03 and 04 in one process: embed "
-                  f"(cold cache), theme model per group, stability refits and LDA baseline (on at most "
-                  f"{QUALITY_MAX_SEGMENTS:,} segments per group), 2-D segment map (at most {MAP_MAX_SEGMENTS:,} "
+                  f"(cold cache), theme model per group (its tree on at most {CLUSTER_MAX_SEGMENTS:,} distinct "
+                  f"texts), stability refits and LDA baseline, 2-D segment map (at most {MAP_MAX_SEGMENTS:,} "
                   "per group). Peak memory is the largest total resident memory of the process and its refit "
                   "workers, sampled every 0.2 s. Sentences shuffled across turns keep little topical structure, "
                   "so these corpora give few themes; they measure cost, not analysis."

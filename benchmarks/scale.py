@@ -107,7 +107,7 @@ def synthetic_segments(n_segments: int, seed: int, study_path: Path = ROOT / "da
 def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
     import numpy as np
 
-    from helpers import embeddings, themes
+    from helpers import embeddings, maps, themes
 
     from _laps import Laps
 
@@ -127,7 +127,7 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         lap("theme models")
         quality = themes.theme_quality(segments, vectors, result, seed)
         lap("stability and baseline")
-        themes.segment_map(segments, vectors, groups, seed)
+        maps.segment_positions(segments, vectors, groups, seed)
         lap("segment map")
     return {
         "segments": int(len(segments)),

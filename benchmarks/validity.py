@@ -14,7 +14,7 @@ makes (:class:`helpers.themes.ConsensusRuns`, :func:`~helpers.themes.analyse_gro
 * coherence (c_v, NPMI; gensim) of the compendium's themes, LDA and k-means;
 * the largest theme's share of its group, and each theme's consensus;
 * whether labels and keywords point at their themes
-  (:func:`helpers.theme_model.word_checks`): each label, and each keyword list, embedded
+  (:func:`helpers.themes.word_checks.word_checks`): each label, and each keyword list, embedded
   with the project's model and matched to the nearest theme centre of its group; labels
   given twice in a group; keywords from the stop lists; keywords said by fewer than two of
   a theme's speakers.
@@ -171,11 +171,11 @@ def measure(name: str, study_path: Path, key_path: Path, seeds: list[int], work:
 
 
 def word_lines(result, seg, emb, seed: int) -> list[str]:
-    """The labels-and-keywords table of :func:`helpers.theme_model.word_checks`."""
-    from helpers import theme_model as M
+    """The labels-and-keywords table of :func:`helpers.themes.word_checks.word_checks`."""
     from helpers import themes as T
+    from helpers.themes.word_checks import word_checks
 
-    checks = M.word_checks(result.themes, result.assignments, seg, emb, T.ThemeSettings(seed=seed))
+    checks = word_checks(result.themes, result.assignments, seg, emb, T.ThemeSettings(seed=seed))
     lines = ["", "Labels and keywords (each embedded with the project's model; the share whose nearest theme "
              "centre in the group is its own theme):", "",
              "| group | themes | label → own theme | keywords → own theme | duplicate labels | filler keywords | "

@@ -187,7 +187,7 @@ def make_integration(segments: pd.DataFrame, assignments: pd.DataFrame):
 
 def make_hierarchy(group_themes: pd.DataFrame, embeddings: np.ndarray, segments: pd.DataFrame,
                    assignments: pd.DataFrame) -> pd.DataFrame:
-    """Average-linkage merges of theme centroids per group, named as themes.py names them."""
+    """Average-linkage merges of theme centroids per group, named as helpers.themes names them."""
     merged = segments[["segment_id"]].assign(_row=np.arange(len(segments))).merge(assignments, on="segment_id")
     rows = []
     for group in GROUPS:

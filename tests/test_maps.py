@@ -14,6 +14,7 @@ from matplotlib.text import Text
 import contract_tables as ct
 from helpers import maps
 from helpers.study import group_palette
+from theme_groups import three_theme_group
 
 PALETTE = group_palette(ct.GROUPS)
 LABELS = ct.GROUP_LABELS
@@ -431,9 +432,7 @@ def test_segment_map_umap_when_available(tables):
 
 def test_segment_map_draws_precomputed_positions(tables):
     """Notebook 06 draws the positions notebook 04 wrote (segment_map.parquet) as they are."""
-    from helpers.themes import segment_map
-
-    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
+    coords = maps.segment_positions(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
     fig = maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
                                 coords=coords)
     drawn = np.vstack([c.get_offsets() for c in fig.axes[0].collections])
@@ -443,10 +442,9 @@ def test_segment_map_draws_precomputed_positions(tables):
 
 
 def test_segment_map_of_a_sample_says_how_many_it_shows(tables):
-    from helpers.themes import segment_map
-
     n = int((tables["segments"]["participant_group"] == "students").sum())
-    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca", max_segments=10)
+    coords = maps.segment_positions(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca",
+                                    max_segments=10)
     assert (coords["participant_group"] == "students").sum() == 10
     fig = maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
                                 coords=coords)
@@ -455,9 +453,7 @@ def test_segment_map_of_a_sample_says_how_many_it_shows(tables):
 
 
 def test_segment_map_refuses_positions_of_another_run(tables):
-    from helpers.themes import segment_map
-
-    coords = segment_map(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
+    coords = maps.segment_positions(tables["segments"], tables["embeddings"], ct.GROUPS, seed=5, method="pca")
     coords.loc[coords["participant_group"] == "students", "segment_id"] += "-old"
     with pytest.raises(ValueError, match="rerun notebook 04"):
         maps.plot_segment_map(tables["segments"], None, tables["assignments"], "students", tables["group_themes"],
@@ -475,6 +471,17 @@ def test_segment_map_tiny_group(tables):
     fig = maps.plot_segment_map(seg, tables["embeddings"][:3], tables["assignments"], "radiographers",
                                 tables["group_themes"])
     assert_inside_figure(fig)
+
+
+def test_segment_map_gives_every_segment_a_position_in_its_group():
+    seg_a, emb_a = three_theme_group(40, group="staff")
+    seg_b, emb_b = three_theme_group(2, seed=1, group="students")
+    seg, emb = pd.concat([seg_a, seg_b], ignore_index=True), np.vstack([emb_a, emb_b])
+    coords = maps.segment_positions(seg, emb, ["staff", "students"], seed=3)
+    assert coords["segment_id"].tolist() == seg["segment_id"].tolist()
+    assert set(coords.loc[coords["participant_group"] == "students", "projection"]) == {"PCA"}  # 6 points: too few
+    assert np.isfinite(coords[["x", "y"]].to_numpy()).all()
+    pd.testing.assert_frame_equal(coords, maps.segment_positions(seg, emb, ["staff", "students"], seed=3))
 
 
 @pytest.mark.parametrize("group", ct.GROUPS)
@@ -495,6 +502,49 @@ def test_dendrogram_without_hierarchy_says_so(tables):
     fig = maps.plot_theme_dendrogram(pd.DataFrame(), tables["group_themes"], "students")
     assert any("no hierarchy" in t.get_text() for t in fig.texts)
 
+
+
+def test_dendrogram_is_scipys_layout_of_the_themes_merge_tree():
+    """The figure's leaves, top to bottom, are those of scipy's dendrogram of the linkage
+    helpers.themes.merge_tree records (Ward on the themes' c-TF-IDF rows), each merge drawn
+    at its distance."""
+    from scipy.cluster import hierarchy as sch
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from helpers import themes
+
+    weights = np.random.default_rng(3).random((7, 12)) ** 3
+    distances = 1 - cosine_similarity(weights)
+    np.fill_diagonal(distances, 0)
+    linkage = sch.linkage(np.clip(squareform(distances, checks=False), 0, None), "ward", optimal_ordering=True)
+    expected = [f"g:T{leaf + 1:02d}" for leaf in sch.dendrogram(linkage, no_plot=True)["leaves"]]
+    hierarchy = themes.relabel_hierarchy(themes.merge_tree(weights), {t: t for t in range(7)}, "g")
+    group_themes = pd.DataFrame({"participant_group": "g", "theme_id": [f"g:T{t + 1:02d}" for t in range(7)],
+                                 "label": [f"theme {t + 1}" for t in range(7)], "n_segments": 10})
+    fig = maps.plot_theme_dendrogram(hierarchy, group_themes, "g")
+    ax = fig.axes[0]
+    assert ["g:" + t.get_text().split()[0] for t in ax.get_yticklabels()] == expected
+    heights = sorted({round(float(x), 9) for line in ax.get_lines() for x in line.get_xdata()} - {0.0})
+    assert heights == sorted(round(float(d), 9) for d in hierarchy["distance"])
+    assert len(ax.get_lines()) == 6
+
+
+def test_dendrogram_of_a_hand_edited_table_draws_each_tree_and_every_theme():
+    """Two trees (a merge deleted by hand), and a theme in neither: the taller tree first,
+    then the other, then the theme on its own; nothing drawn twice."""
+    hierarchy = pd.DataFrame([
+        {"participant_group": "g", "parent": "g:N005", "left": "g:T01", "right": "g:T02", "distance": 0.2},
+        {"participant_group": "g", "parent": "g:N006", "left": "g:T03", "right": "g:T04", "distance": 0.5},
+        {"participant_group": "g", "parent": "g:N007", "left": "g:N006", "right": "g:T05", "distance": 0.7}])
+    group_themes = pd.DataFrame({"participant_group": "g", "theme_id": [f"g:T{t:02d}" for t in range(1, 7)],
+                                 "label": "x", "n_segments": 5})
+    fig = maps.plot_theme_dendrogram(hierarchy, group_themes, "g")
+    ax = fig.axes[0]
+    assert [t.get_text().split()[0] for t in ax.get_yticklabels()] == ["T03", "T04", "T05", "T01", "T02", "T06"]
+    assert len(ax.get_lines()) == 3
+    assert max(x for line in ax.get_lines() for x in line.get_xdata()) == pytest.approx(0.7)
+    assert_inside_figure(fig)
 
 # --------------------------------------------------------------------------- saving
 
@@ -563,9 +613,8 @@ def test_group_figures_drawn_in_their_own_process_match_those_drawn_here(tables,
     from contract_tables import GROUP_LABELS, GROUPS
 
     from helpers.study import group_palette
-    from helpers.themes import segment_map
 
-    coords = segment_map(tables["segments"], tables["embeddings"], GROUPS, seed=3)
+    coords = maps.segment_positions(tables["segments"], tables["embeddings"], GROUPS, seed=3)
     args = (tables["segments"], tables["assignments"], tables["hierarchy"], tables["group_themes"], GROUPS,
             GROUP_LABELS, group_palette(GROUPS))
     here = maps.save_group_figures(tmp_path / "here", args[0], None, *args[1:], coords=coords)

@@ -34,6 +34,7 @@ from .balance import balance_flags, balance_index, dominance_threshold, group_sh
 from .identity import LEGACY_SEGMENT_ID, SEGMENT_ID, fingerprint, legacy_segment_ids
 from .study import ANALYSIS_DEFAULTS
 from .themes import quotes_of
+from .themes.stop_words import BEHAVIOUR_QUOTE_STOP_WORDS
 from .workshop_files import (  # noqa: F401  (re-exported: notebooks and tests use them from here)
     Resolution,
     Workshop,
@@ -523,19 +524,12 @@ def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: p
 
 # --------------------------------------------------------------------------- framework quotes
 
-_STOP = frozenset("""a about after all also am an and any are as at be because been but by can could did do does
-doing for from had has have he her here him his how i if in into is it its just me more most my no not of on
-once only or other our out over own same she should so some such than that the their them then there these
-they this those through to too under until up very was we were what when where which while who whom why will
-with would you your yours person patient patients people one ones""".split())
-
-
 def content_stems(text: str) -> set[str]:
     """The content words of ``text``, crudely stemmed (plural -s, -es, -ing, -ed) so that
     'keeps covered' and 'keeping them covered' share words."""
     stems = set()
     for word in re.findall(r"[a-z]+", text.lower()):
-        if word in _STOP or len(word) < 3:
+        if word in BEHAVIOUR_QUOTE_STOP_WORDS or len(word) < 3:
             continue
         for suffix in ("ing", "ed", "es", "s"):
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:

@@ -7,7 +7,8 @@ groups' own themes became (or did not become) integrated themes.
 
 One module per figure: :mod:`.thematic_map` (a layout object with a matplotlib and an SVG
 renderer; the workshop board draws the same layout), :mod:`.heatmap`, :mod:`.lineage`,
-:mod:`.segment_map`, :mod:`.dendrogram`; :mod:`.cooccurrence` computes the map's edges.
+:mod:`.segment_map`, :mod:`.dendrogram`; :mod:`.cooccurrence` computes the map's edges and
+:mod:`.projection` the segment maps' 2-D positions (in notebook 04, which has the embeddings).
 
 Every figure is a :class:`matplotlib.figure.Figure` that is not registered with pyplot
 (so a notebook shows it once, where the cell returns it); :func:`save_figure` writes it
@@ -27,6 +28,7 @@ from .dendrogram import plot_theme_dendrogram
 from .group_figures import save_group_figures, start_group_figures
 from .heatmap import format_share, plot_theme_group_heatmap
 from .lineage import lineage_html, plot_lineage
+from .projection import MAP_MAX_SEGMENTS, project_2d, segment_positions
 from .segment_map import plot_segment_map, theme_colours
 from .thematic_map import (
     ThematicMapLayout,
@@ -38,8 +40,9 @@ from .thematic_map import (
 )
 
 __all__ = [
-    "MIN_FONT", "ThematicMapLayout", "collect_quotes", "cooccurrence_edges", "format_share", "lineage_html",
-    "plot_lineage", "plot_segment_map", "plot_theme_dendrogram", "plot_theme_group_heatmap", "plot_thematic_map",
-    "render_thematic_map", "save_figure", "save_group_figures", "start_group_figures", "theme_colours",
-    "thematic_map_html", "thematic_map_layout", "thematic_map_svg", "split_parent", "with_split_parts",
+    "MAP_MAX_SEGMENTS", "MIN_FONT", "ThematicMapLayout", "collect_quotes", "cooccurrence_edges", "format_share",
+    "lineage_html", "plot_lineage", "plot_segment_map", "project_2d", "plot_theme_dendrogram",
+    "plot_theme_group_heatmap", "plot_thematic_map", "render_thematic_map", "save_figure", "segment_positions",
+    "save_group_figures", "start_group_figures", "theme_colours", "thematic_map_html", "thematic_map_layout",
+    "thematic_map_svg", "split_parent", "with_split_parts",
 ]

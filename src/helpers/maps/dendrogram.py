@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -22,13 +23,66 @@ def _tree(hierarchy: pd.DataFrame):
     return children, distance, sorted(roots, key=lambda p: -distance.get(p, 0.0))
 
 
+def _linkage(root: str, children: dict, distance: dict, seen: set) -> tuple[list[str], np.ndarray]:
+    """The tree under ``root`` as a scipy linkage matrix, and its leaves (numbered left
+    branch first). A merge is drawn at its recorded distance, or at its highest branch when
+    a hand-edited table records less; a node already met (under another root, or in a loop
+    of a malformed table) is left out, and a merge left with one branch is that branch."""
+    leaves: list[str] = []
+    merges: list[tuple] = []
+
+    def build(node: str, depth: int = 0):
+        if not node or node in seen or depth > 500:
+            return None
+        seen.add(node)
+        if node not in children:
+            leaves.append(node)
+            return ("leaf", len(leaves) - 1), 0.0, 1
+        branches = [b for b in (build(c, depth + 1) for c in children[node]) if b is not None]
+        if len(branches) < 2:
+            return branches[0] if branches else None
+        (a, height_a, n_a), (b, height_b, n_b) = branches
+        height = max(distance.get(node, 0.0), height_a, height_b)
+        merges.append((a, b, height, n_a + n_b))
+        return ("merge", len(merges) - 1), height, n_a + n_b
+
+    build(root)
+
+    def cluster(ref) -> int:  # scipy's numbering: leaves 0..n-1, merge i is cluster n + i
+        kind, i = ref
+        return i if kind == "leaf" else len(leaves) + i
+
+    return leaves, np.array([[cluster(a), cluster(b), h, n] for a, b, h, n in merges], dtype=float).reshape(-1, 4)
+
+
+def _dendrogram(children: dict, distance: dict, roots: list[str]) -> tuple[list[str], list[tuple]]:
+    """The leaves top to bottom and the branch lines ``(distances, rows)`` of each tree,
+    largest first, laid out by scipy's ``dendrogram`` (the layout BERTopic's
+    ``visualize_hierarchy`` draws) from the linkage of the merges; rows count leaves from 0."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    order: list[str] = []
+    lines: list[tuple] = []
+    seen: set = set()
+    for root in roots:
+        leaves, linkage = _linkage(root, children, distance, seen)
+        if len(leaves) > 1:
+            laid = dendrogram(linkage, no_plot=True, labels=leaves)
+            leaves = list(laid["ivl"])
+            # scipy puts leaf k at 10k + 5
+            lines += [(list(xs), [len(order) + (y - 5) / 10 for y in ys])
+                      for ys, xs in zip(laid["icoord"], laid["dcoord"])]
+        order += leaves
+    return order, lines
+
+
 def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, group: str,
                           group_label: str | None = None, colour: str = "#4477AA") -> Figure:
     """A participant group's theme hierarchy (``theme_hierarchy.csv``) as a dendrogram.
 
     Leaves are the group's themes (label and number of segments), merged right to left
-    at the distance recorded in the table. With fewer than three themes there is no hierarchy:
-    the figure says so instead.
+    at the distance recorded in the table, in the layout of scipy's ``dendrogram``. With
+    fewer than three themes there is no hierarchy: the figure says so instead.
     """
     label = group_label or group
     lookup = {k: v for k, v in _group_theme_lookup(group_themes).items()
@@ -51,53 +105,18 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
                  va="center", fontsize=9, color=MID, style="italic")
         return fig
 
-    children, distance, roots = _tree(h)
-    order: list[str] = []
-    seen = set()
-
-    def walk(node):
-        if node in seen:
-            return
-        seen.add(node)
-        if node in children:
-            for c in children[node]:
-                walk(c)
-        elif node:
-            order.append(node)
-    for root in roots:
-        walk(root)
+    order, lines = _dendrogram(*_tree(h))
     for t in sorted(lookup):  # themes missing from the tree still get a row
         if t not in order:
             order.append(t)
-    ypos = {leaf: float(k) for k, leaf in enumerate(order)}
-
-    def place(node, depth=0):
-        if node in ypos and node not in children:
-            return ypos[node], 0.0
-        if node not in children or depth > 500:
-            return ypos.get(node, 0.0), 0.0
-        (ya, xa), (yb, xb) = place(children[node][0], depth + 1), place(children[node][1], depth + 1)
-        return (ya + yb) / 2, max(distance.get(node, 0.0), xa, xb)
 
     n = len(order)
     height = 1.5 + 0.42 * n
     fig = _figure(10, height)
     ax = fig.add_axes((0.42, 0.85 / height, 0.54, 0.42 * n / height))
-    done = set()
-
-    def draw(node, depth=0):
-        if node not in children or node in done or depth > 500:
-            return place(node)
-        done.add(node)
-        (ya, xa), (yb, xb) = draw(children[node][0], depth + 1), draw(children[node][1], depth + 1)
-        x = max(distance.get(node, 0.0), xa, xb)
-        ax.plot([xa, x, x, xb], [ya, ya, yb, yb], color=colour, lw=1.8, solid_capstyle="round",
-                solid_joinstyle="round", zorder=2)
-        return (ya + yb) / 2, x
-    xmax = 0.0
-    for root in roots:
-        _, x = draw(root)
-        xmax = max(xmax, x)
+    for xs, ys in lines:
+        ax.plot(xs, ys, color=colour, lw=1.8, solid_capstyle="round", solid_joinstyle="round", zorder=2)
+    xmax = max((max(xs) for xs, _ in lines), default=0.0)
     sizes = [max(_num(lookup.get(t, {}).get("n_segments"), 1.0), 1.0) for t in order]
     smax = max(sizes, default=1.0)
     ax.scatter([0] * n, range(n), s=[30 + 170 * s / smax for s in sizes], c=colour, edgecolors="white", zorder=3)

@@ -7,9 +7,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..themes import project_2d as _project_2d
 from ._common import (DARK, GREY, LIGHT, MID, TOL_MUTED, _box_of, _display, _draw_leaders, _figure, _group_theme_lookup,
                       _Label, _legend_strip, _local_id, _place_labels, _text, _title, _wrap)
+from .projection import project_2d
 
 
 def theme_colours(theme_ids) -> dict[str, str]:
@@ -40,7 +40,7 @@ def plot_segment_map(segments: pd.DataFrame, embeddings: np.ndarray | None, assi
     if method not in ("auto", "umap", "pca"):
         raise ValueError(f"method must be 'auto', 'umap' or 'pca', not {method!r}.")
     emb = embeddings[(segments["participant_group"] == group).to_numpy()]
-    xy, used = _project_2d(emb.astype(float), seed, method)
+    xy, used = project_2d(emb.astype(float), seed, method)
     return _segment_map_figure(segments, assignments, group, group_themes, group_label, xy, used)
 
 

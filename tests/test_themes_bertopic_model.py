@@ -12,19 +12,19 @@ from conftest import ROOT
 from helpers import themes as T
 from helpers._io import write_csv_atomic
 
-from test_themes import _group
+from theme_groups import three_theme_group
 
 GUARD = ROOT / "tests" / "no_network"
 
 LOAD = """
 import json, sys
 from bertopic import BERTopic
-from helpers import theme_model
+from helpers.themes import bertopic_model
 out = {}
 for group in sys.argv[2:]:
     folder = sys.argv[1] + "/" + group
     plain = BERTopic.load(folder)
-    model = theme_model.load(folder)
+    model = bertopic_model.load(folder)
     out[group] = {"topics": plain.topics_, "sizes": {str(k): v for k, v in plain.topic_sizes_.items()},
                   "words": {str(t): [w for w, _ in plain.get_topic(t)] for t in plain.get_topics()},
                   "labels": plain.custom_labels_, "docs": {str(t): model.get_representative_docs(t)
@@ -36,8 +36,8 @@ print(json.dumps(out))
 
 
 def test_saved_models_load_offline_with_the_topics_words_and_quotes_of_group_themes(tmp_path):
-    seg_a, emb_a = _group(20, group="staff")
-    seg_b, emb_b = _group(15, seed=1, group="students")
+    seg_a, emb_a = three_theme_group(20, group="staff")
+    seg_b, emb_b = three_theme_group(15, seed=1, group="students")
     seg_b["segment_id"] = seg_b["segment_id"].str.replace("FG0", "FG1")
     seg, emb = pd.concat([seg_a, seg_b], ignore_index=True), np.vstack([emb_a, emb_b])
     result = T.analyse_groups(seg, emb, ["staff", "students"], T.ThemeSettings(n_runs=3))

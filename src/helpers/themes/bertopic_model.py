@@ -1,6 +1,6 @@
 """Each participant group's themes as a fitted BERTopic model (stage 4 of the process model).
 
-The compendium finds a group's themes by consensus clustering (:mod:`helpers.themes`);
+The compendium finds a group's themes by consensus clustering (:mod:`helpers.themes.consensus`);
 this module hands those themes to BERTopic's *manual* mode, so the words that describe
 them, and the model a researcher opens afterwards, are BERTopic's own:
 
@@ -21,16 +21,16 @@ Each model is saved with safetensors, its c-TF-IDF kept and the embedding model 
 its installed folder, so ``BERTopic.load`` works in a fresh, offline kernel.
 
 Importing this module imports BERTopic (and with it torch); :mod:`helpers.themes` imports it
-only when it fits themes.
+only when it fits themes (:func:`helpers.themes.representation.describe`). The labels are
+chosen in :mod:`helpers.themes.labels`, the check of labels and keywords is
+:mod:`helpers.themes.word_checks`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -42,18 +42,15 @@ from bertopic.dimensionality import BaseDimensionalityReduction
 from bertopic.representation import BaseRepresentation, KeyBERTInspired, MaximalMarginalRelevance
 from bertopic.vectorizers import ClassTfidfTransformer
 
-from ._io import write_text_atomic
-from .embeddings import DEFAULT_MODEL, load_model, resolve_model
-from .themes import distinct_words
+from .._io import write_text_atomic
+from ..embeddings import DEFAULT_MODEL, load_model, resolve_model
+from .labels import margins, theme_centres
+from .words import MIN_SPEAKERS, distinct_words
 
 #: c-TF-IDF's top words of a theme that KeyBERTInspired ranks by closeness to its talk
 N_CANDIDATE_WORDS = 50
 #: how much maximal marginal relevance favours keywords unlike those already chosen (0–1)
 KEYWORD_DIVERSITY = 0.3
-#: a keyword (and a label) must have been said by this many of the theme's speakers
-MIN_SPEAKERS = 2
-#: candidate label phrases per theme that are embedded (the most frequent-and-distinctive)
-N_CANDIDATE_PHRASES = 40
 
 
 class InstalledEncoder(BaseEmbedder):
@@ -199,103 +196,6 @@ def keywords_of(topic_model: BERTopic) -> dict[int, list[str]]:
     """Each theme's keywords, as the model holds them (no empty padding words)."""
     return {int(t): [w for w, _ in words if w] for t, words in topic_model.get_topics().items() if int(t) >= 0}
 
-
-# --------------------------------------------------------------------------- labels
-
-_TOKEN = re.compile(r"[a-z][a-z’']*[a-z]|[a-z]")
-
-
-def candidate_phrases(docs: list[str], topics: np.ndarray, speakers: list[str], stop_words: frozenset[str],
-                      limit: int = N_CANDIDATE_PHRASES) -> dict[int, list[str]]:
-    """Each theme's candidate labels: phrases of one to three words of its talk that start
-    and end on a content word of three letters or more (``"the waiting room"`` gives
-    ``"waiting room"``; ``"remembered my name"`` stays; ``"i'm not"`` does not count), said
-    in at least two of its segments by at least two of its speakers (all of them when it has
-    fewer). The ``limit`` most frequent-and-distinctive are kept: frequency in the theme
-    times log(1 + mean phrase count per theme / count in the group), c-TF-IDF over phrases.
-    Repeated texts are read once; ties go to the alphabetically first."""
-    count: dict[int, Counter] = {}
-    segments_with: dict[int, Counter] = {}
-    voices: dict[tuple[int, str], set] = {}
-    seen = set()
-    for doc, topic, who in zip(docs, np.asarray(topics).tolist(), speakers):
-        key = (" ".join(str(doc).lower().split()), topic)
-        if key in seen:
-            continue
-        seen.add(key)
-        tokens = _TOKEN.findall(str(doc).lower().replace("’", "'"))
-        here = set()
-        for n in (1, 2, 3):
-            for i in range(len(tokens) - n + 1):
-                gram = tokens[i:i + n]
-                if len(set(gram)) < n or any(w in stop_words or "'" in w or len(w) < 3 for w in (gram[0], gram[-1])):
-                    continue
-                here.add(" ".join(gram))
-        count.setdefault(topic, Counter()).update(here)
-        segments_with.setdefault(topic, Counter()).update(here)
-        for phrase in here:
-            voices.setdefault((topic, phrase), set()).add(str(who))
-    total: Counter = Counter()
-    for c in count.values():
-        total.update(c)
-    mean_per_theme = sum(total.values()) / max(len(count), 1)
-    out = {}
-    for topic in sorted(set(np.asarray(topics).tolist())):
-        c = count.get(topic, Counter())
-        n_voices = len({str(w) for w, t in zip(speakers, np.asarray(topics).tolist()) if t == topic})
-        needed = min(MIN_SPEAKERS, n_voices)
-        size = max(sum(c.values()), 1)
-        scored = sorted((-(c[p] / size) * np.log(1 + mean_per_theme / total[p]), p) for p in c
-                        if segments_with[topic][p] >= 2 and len(voices[(topic, p)]) >= needed)
-        out[topic] = [p for _, p in scored[:limit]]
-    return out
-
-
-def theme_centres(embeddings: np.ndarray, topics: np.ndarray) -> np.ndarray:
-    """Each theme's centre: the normalised mean of its members' (normalised) embeddings."""
-    x = np.asarray(embeddings, dtype=np.float64)
-    x = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
-    k = int(np.max(topics)) + 1
-    centres = np.vstack([x[topics == t].mean(axis=0) for t in range(k)])
-    return centres / (np.linalg.norm(centres, axis=1, keepdims=True) + 1e-12)
-
-
-def margins(vectors: np.ndarray, centres: np.ndarray, topic: int) -> np.ndarray:
-    """How much closer each vector is to theme ``topic``'s centre than to the nearest other
-    theme's centre (cosine; above 0: nearest to its own theme)."""
-    similarity = np.asarray(vectors, dtype=np.float64) @ centres.T
-    own = similarity[:, topic]
-    if centres.shape[0] < 2:
-        return own
-    others = np.delete(similarity, topic, axis=1).max(axis=1)
-    return own - others
-
-
-def choose_labels(candidates: dict[int, list[str]], centres: np.ndarray, embed) -> dict[int, str]:
-    """Each theme's label: of its candidate phrases, the one closest to its own centre
-    relative to the group's other themes (:func:`margins`), sharing no word with a label
-    already given in the group (themes are labelled largest first); "" when none is left.
-    ``embed``: texts → normalised vectors (the project's model)."""
-    labels, used = {}, set()
-    for topic in sorted(candidates):
-        phrases = [p for p in candidates[topic] if not used.intersection(p.split())]
-        if not phrases:
-            labels[topic] = ""
-            continue
-        score = margins(embed(phrases), centres, topic)
-        best = phrases[int(np.argmax(score))]  # ties: the earlier, more distinctive phrase
-        labels[topic] = best
-        used.update(best.split())
-    return labels
-
-
-def nearest_theme(texts: list[str], centres: np.ndarray, embed) -> np.ndarray:
-    """The theme whose centre is nearest to each text (embedded with ``embed``)."""
-    if not texts:
-        return np.zeros(0, dtype=int)
-    return np.argmax(np.asarray(embed(texts), dtype=np.float64) @ centres.T, axis=1)
-
-
 # --------------------------------------------------------------------------- saving
 
 #: the file beside a saved model that holds its representative documents
@@ -341,58 +241,3 @@ def load(folder: Path) -> BERTopic:
     if kept.is_file():
         topic_model.representative_docs_ = {int(t): d for t, d in json.loads(kept.read_text("utf-8")).items()}
     return topic_model
-
-
-# --------------------------------------------------------------------------- checks
-
-def word_checks(themes: pd.DataFrame, assignments: pd.DataFrame, segments: pd.DataFrame, embeddings: np.ndarray,
-                settings) -> pd.DataFrame:
-    """Do a group's labels and keywords point at their themes? One row per group:
-
-    * ``label_to_theme``: the share of its themes whose label, embedded with the project's
-      model, is nearest to that theme's centre among the group's theme centres;
-    * ``keywords_to_theme``: the same for the keyword list (the keywords joined);
-    * ``duplicate_labels``: labels given to two themes of the group;
-    * ``filler_keywords``: keywords holding a word of the stop lists;
-    * ``keywords_one_voice``: keywords of a theme with two or more speakers said by fewer
-      than two of them (said: among the terms the keyword vectorizer reads in a segment).
-
-    ``settings``: the :class:`helpers.themes.ThemeSettings` the themes were made with."""
-    from .themes import make_vectorizer, speaker_keys, stop_words_of, with_speaker_stop_words
-
-    embed = encoder(settings.embedding_model).embed
-    merged = assignments.merge(segments[["segment_id", "text", "focus_group", "speaker"]], on="segment_id")
-    position = {s: i for i, s in enumerate(segments["segment_id"])}
-    rows = []
-    for group, own in themes.groupby("participant_group", sort=False):
-        own = own.reset_index(drop=True)
-        members = merged[merged["participant_group"] == group]
-        ids = own["theme_id"].tolist()
-        topics = members["theme_id"].map({t: i for i, t in enumerate(ids)}).to_numpy()
-        centres = theme_centres(embeddings[[position[s] for s in members["segment_id"]]], topics)
-        labels = own["label"].fillna("").astype(str).tolist()
-        keywords = [[w for w in str(k).split("; ") if w] for k in own["keywords"].fillna("")]
-        label_hits = nearest_theme(labels, centres, embed) == np.arange(len(ids))
-        keyword_hits = nearest_theme([", ".join(k) for k in keywords], centres, embed) == np.arange(len(ids))
-        filler, one_voice = [], []
-        who = np.array(speaker_keys(members))
-        group_settings = with_speaker_stop_words(members, settings)
-        analyzer = make_vectorizer(group_settings, len(members)).build_analyzer()
-        stop_words = stop_words_of(group_settings)
-        for t, words in enumerate(keywords):
-            terms = [set(analyzer(str(x))) for x in members["text"][topics == t]]
-            voices = who[topics == t]
-            for word in words:
-                if stop_words.intersection(word.split()):
-                    filler.append(f"{ids[t]}: {word}")
-                said = {v for v, said_terms in zip(voices, terms) if word in said_terms}
-                if len(set(voices)) >= MIN_SPEAKERS and len(said) < MIN_SPEAKERS:
-                    one_voice.append(f"{ids[t]}: {word}")
-        counts = Counter(labels)
-        rows.append({"participant_group": group, "themes": len(ids),
-                     "label_to_theme": float(np.mean(label_hits)) if len(ids) else float("nan"),
-                     "keywords_to_theme": float(np.mean(keyword_hits)) if len(ids) else float("nan"),
-                     "labels_off_theme": "; ".join(f"{ids[t]}: {labels[t]}" for t in np.flatnonzero(~label_hits)),
-                     "duplicate_labels": "; ".join(sorted(label for label, c in counts.items() if c > 1)),
-                     "filler_keywords": "; ".join(filler), "keywords_one_voice": "; ".join(one_voice)})
-    return pd.DataFrame(rows)
