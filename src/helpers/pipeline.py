@@ -38,7 +38,8 @@ def _kind(name: str, verb: str) -> str:
 @dataclass(frozen=True)
 class Stage:
     """What a notebook needs to know about its run: the study, where to write, the seed,
-    and (for a notebook run by hand) where the pipeline's own outputs are read from."""
+    and (for a notebook run by hand) where the pipeline's own outputs are read from; its
+    methods name, read and write the stage's files."""
 
     study: Study
     output_dir: Path
