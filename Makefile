@@ -56,7 +56,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache
 
 H := src/helpers
-COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
+# What every stage runs on: its Stage (pipeline.py), the runner that executes it and the
+# records, session and manifest around it, and study.yml's loader.
+COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/runner.py $(H)/runs.py $(H)/session.py \
+		$(H)/manifest.py $(H)/study.py $(INSTALLED)
 # One papermill execution in a new kernel per stage; the runner adds the one-sentence
 # error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) "$(SEED)"
@@ -128,7 +131,8 @@ MAKEFLAGS  += --jobs=$(JOBS)
 all: $(OUT)/run_manifest.json ## Run every notebook on STUDY, writing to OUTPUT_DIR
 	@$(PY) -m helpers.disclosure status $(OUT)
 
-$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_process_model.json $(COMMON)
+$(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_process_model.json \
+		$(H)/process_model.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(KEY)/01_ingest_transcripts.json \

@@ -30,13 +30,13 @@ def main(study: str, output_dir: str, seed: int = 20200) -> dict:
     import nbformat
     from IPython.display import display
 
-    from helpers import pipeline
+    from helpers import runs
 
     namespace: dict = {"display": display, "__name__": "__main__"}
     seconds = {}
-    for stage in pipeline.stages():
+    for stage in runs.stages():
         start = time.perf_counter()
-        notebook = nbformat.read(pipeline.repo_root() / "notebooks" / f"{stage}.ipynb", as_version=4)
+        notebook = nbformat.read(runs.repo_root() / "notebooks" / f"{stage}.ipynb", as_version=4)
         for cell in notebook.cells:
             if cell.cell_type != "code":
                 continue

@@ -2,12 +2,14 @@
 
 import json
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers import pipeline
+from helpers import pipeline, runner
 from helpers._io import UserError
+from helpers.manifest import build_manifest, compare_manifests
 from helpers.study import load_study
 
 from conftest import ROOT
@@ -37,6 +39,90 @@ def test_missing_earlier_stage_is_named(make_study, tmp_path):
         stage.require("segments.parquet", "03_embed_segments")
 
 
+# --------------------------------------------------------------------------- a stage's files
+
+@pytest.fixture
+def stage(make_study, tmp_path):
+    return pipeline.open_stage(str(make_study()), str(tmp_path / "out"))
+
+
+def test_a_stage_writes_each_file_with_the_writer_its_suffix_names(stage, tmp_path):
+    """Same bytes as the atomic writers the notebooks called directly before (tables without
+    their index, "\n" line ends), and read back as written."""
+    import numpy as np
+    import pandas as pd
+
+    from helpers import _io
+
+    table = pd.DataFrame({"theme_id": ["staff:T01", "staff:T02"], "label": ["dignity", ""], "share": [0.25, 0.5]})
+    array = np.arange(6, dtype=np.float32).reshape(2, 3)
+    direct = tmp_path / "direct"
+    for name, content, writer in [("t.csv", table, _io.write_csv_atomic),
+                                  ("t.parquet", table, _io.write_parquet_atomic),
+                                  ("a.npy", array, _io.write_npy_atomic)]:
+        assert stage.write(name, content) == stage.path(name)
+        assert stage.path(name).read_bytes() == writer(content, direct / name).read_bytes(), name
+    assert stage.path("t.csv").read_text() == "theme_id,label,share\nstaff:T01,dignity,0.25\nstaff:T02,,0.5\n"
+    for name in ("d.md", "d.txt", "d.json", "d.html", "figures/map.html"):
+        stage.write(name, "Compassion is … \n")
+        assert stage.path(name).read_text(encoding="utf-8") == "Compassion is … \n"
+        assert stage.read(name, from_stage="05_coproduction_workshops") == "Compassion is … \n"
+    pd.testing.assert_frame_equal(stage.read("t.parquet", from_stage="04_group_themes"), table)
+    assert stage.read("t.csv", from_stage="04_group_themes", keep_default_na=False)["label"].tolist() == ["dignity", ""]
+    assert stage.read("t.csv", from_stage="04_group_themes")["label"].isna().tolist() == [False, True]
+    np.testing.assert_array_equal(stage.read("a.npy", from_stage="03_embed_segments"), array)
+
+
+class _BreaksHalfway:
+    """A table whose writing fails after the first line is on disk."""
+
+    def to_csv(self, path, **options):
+        Path(path).write_text("theme_id,label\nstaff:T01,dig")
+        raise OSError(28, "No space left on device")
+
+
+def test_a_write_that_fails_halfway_leaves_no_file_and_the_old_one_as_it_was(stage):
+    with pytest.raises(OSError):
+        stage.write("group_themes.csv", _BreaksHalfway())
+    assert list(stage.output_dir.iterdir()) == []
+    stage.path("group_themes.csv").write_text("the last run's themes\n")
+    with pytest.raises(OSError):
+        stage.write("group_themes.csv", _BreaksHalfway())
+    assert stage.path("group_themes.csv").read_text() == "the last run's themes\n"
+    assert [p.name for p in stage.output_dir.iterdir()] == ["group_themes.csv"]
+
+
+@pytest.mark.parametrize("call", [lambda s: s.write("themes.xlsx", "x"), lambda s: s.write("themes", "x"),
+                                  lambda s: s.read("themes.xlsx", from_stage="04_group_themes")])
+def test_a_suffix_no_stage_uses_is_one_sentence(stage, call):
+    with pytest.raises(UserError) as err:
+        call(stage)
+    message = str(err.value)
+    assert message.endswith("; give the file one of these suffixes.") and ". " not in message
+    assert ".csv, .parquet, .npy, .txt, .md, .json, .html" in message
+    assert list(stage.output_dir.iterdir()) == []
+
+
+def test_content_that_does_not_fit_the_suffix_is_one_sentence(stage):
+    import pandas as pd
+
+    with pytest.raises(UserError, match=r"^definition\.md holds text \(a str\), not a DataFrame; pass that instead\.$"):
+        stage.write("definition.md", pd.DataFrame({"a": [1]}))
+    with pytest.raises(UserError, match=r"^talk_share\.csv holds a table \(a pandas DataFrame\), not a str"):
+        stage.write("talk_share.csv", "a,b\n1,2\n")
+    assert list(stage.output_dir.iterdir()) == []
+
+
+def test_a_stage_saves_a_figure_under_figures_and_closes_it(stage):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    written = stage.save_figure(fig, "talk_share", formats=("png", "svg"))
+    assert written == [stage.figures / "talk_share.png", stage.figures / "talk_share.svg"]
+    assert all(p.stat().st_size > 0 for p in written) and not plt.fignum_exists(fig.number)
+
+
 def _notebook(path, source):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("study = None\noutput_dir = None\nseed = 1")
@@ -51,7 +137,7 @@ def test_failed_notebook_gives_its_sentence_and_leaves_no_finished_copy(tmp_path
     _notebook(nb, "from helpers._io import UserError\nraise UserError('data/x.txt, line 3: no text; add it.')")
     executed = tmp_path / "out" / "01_x.ipynb"
     with pytest.raises(UserError) as err:
-        pipeline.run_notebook(nb, executed, {"study": str(make_study()), "output_dir": str(tmp_path), "seed": 1})
+        runner.run_notebook(nb, executed, {"study": str(make_study()), "output_dir": str(tmp_path), "seed": 1})
     assert str(err.value).startswith("data/x.txt, line 3: no text; add it.")
     assert "01_x.failed.ipynb" in str(err.value)
     assert not executed.exists() and executed.with_suffix(".failed.ipynb").exists()
@@ -83,7 +169,7 @@ def test_the_stage_kernel_is_gone_when_the_stage_ends(tmp_path, make_study, sour
     nb = tmp_path / "01_x.ipynb"
     _notebook(nb, source)
     try:
-        pipeline.run_notebook(nb, tmp_path / "out" / "01_x.ipynb",
+        runner.run_notebook(nb, tmp_path / "out" / "01_x.ipynb",
                               {"study": str(make_study()), "output_dir": str(tmp_path), "seed": 1})
     except UserError:
         assert "raise" in source
@@ -134,7 +220,7 @@ def test_manifest_records_inputs_outputs_and_versions(make_study, tmp_path):
     (out / "cache").mkdir(parents=True)
     (out / "group_themes.csv").write_text("a,b\n1,2\n")
     (out / "cache" / "x.npy").write_bytes(b"ignored")
-    manifest = pipeline.build_manifest(study, out)
+    manifest = build_manifest(study, out)
     assert [o["path"] for o in manifest["outputs"]] == ["group_themes.csv"]
     assert len(manifest["inputs"]) == 4 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert manifest["environment"]["packages"]["bertopic"] != "not installed"
@@ -144,14 +230,14 @@ def test_verify_reports_changed_and_missing_outputs():
     published = {"outputs": [{"path": "a.csv", "sha256": "1" * 64}, {"path": "b.csv", "sha256": "2" * 64},
                              {"path": "c.csv", "sha256": "3" * 64}]}
     rerun = {"outputs": [{"path": "a.csv", "sha256": "1" * 64}, {"path": "b.csv", "sha256": "9" * 64}]}
-    problems = pipeline.compare_manifests(published, rerun)
+    problems = compare_manifests(published, rerun)
     assert len(problems) == 2 and problems[0].startswith("b.csv") and "missing" in problems[1]
 
 
 def test_verify_names_inputs_that_are_not_the_published_data():
     published = {"inputs": [{"path": "data/study.yml", "sha256": "1" * 64}], "outputs": []}
     rerun = {"inputs": [{"path": "data/study.yml", "sha256": "2" * 64}], "outputs": []}
-    assert pipeline.compare_manifests(published, rerun) == [
+    assert compare_manifests(published, rerun) == [
         "input data/study.yml: sha256 differs (111111111111 published, 222222222222 rerun)"]
 
 
@@ -164,9 +250,9 @@ def test_cli_verify_exit_code(tmp_path, capsys):
 
 
 def test_every_input_error_of_the_helpers_is_shown_as_its_sentence():
-    assert {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"} <= pipeline.user_error_names()
-    assert pipeline._one_sentence("TranscriptError", "a.txt, line 2: no text;  add it.") == "a.txt, line 2: no text; add it."
-    assert pipeline._one_sentence("KeyError", "'x'") == "KeyError: 'x'"
+    assert {"UserError", "StudyError", "TranscriptError", "WorkshopError", "ModelNotInstalled"} <= runner.user_error_names()
+    assert runner._one_sentence("TranscriptError", "a.txt, line 2: no text;  add it.") == "a.txt, line 2: no text; add it."
+    assert runner._one_sentence("KeyError", "'x'") == "KeyError: 'x'"
 
 
 def test_notebook_01_stops_on_a_bad_transcript_with_its_sentence_and_writes_nothing(make_study, tmp_path):
@@ -174,7 +260,7 @@ def test_notebook_01_stops_on_a_bad_transcript_with_its_sentence_and_writes_noth
     (path.parent / "FG02.txt").write_text("Facilitator: Tell me about the mask.\nCath:\n", encoding="utf-8")
     out = tmp_path / "out"
     with pytest.raises(UserError) as err:
-        pipeline.run_notebook(ROOT / "notebooks" / "01_ingest_transcripts.ipynb", out / "notebooks" / "01.ipynb",
+        runner.run_notebook(ROOT / "notebooks" / "01_ingest_transcripts.ipynb", out / "notebooks" / "01.ipynb",
                               {"study": str(path), "output_dir": str(out)})
     message = str(err.value)
     assert message.startswith(f"{path.parent / 'FG02.txt'}, line 2:") and "Traceback" not in message
@@ -188,7 +274,7 @@ def test_an_interrupted_stage_prints_one_line_and_marks_the_run(tmp_path, make_s
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "run_notebook", interrupted)
+    monkeypatch.setattr(runner, "run_notebook", interrupted)
     code = pipeline.main(["run", str(tmp_path / "04_group_themes.ipynb"), str(out / "notebooks" / "04_group_themes.ipynb"),
                           str(make_study()), str(out), ""])
     assert code == 130

@@ -20,7 +20,8 @@ import sys
 import pytest
 
 from conftest import ROOT
-from helpers import pipeline
+from helpers import runs
+from helpers.manifest import result_files
 
 SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
 GUARD = ROOT / "tests" / "no_network"
@@ -86,7 +87,7 @@ def test_the_readme_run_prints_no_kernel_error_or_warning(reruns):
     printed = reruns["run"].stdout + reruns["run"].stderr
     for sign in ("Error", "error", "Warning", "warning", "didn't respond", "Traceback", "failed"):
         assert sign not in printed, f"`make all` printed {sign!r}:\n{printed[-3000:]}"
-    assert printed.count("✓") == len(pipeline.stages()) + 1  # every stage, then the manifest
+    assert printed.count("✓") == len(runs.stages()) + 1  # every stage, then the manifest
 
 
 def test_the_readme_run_writes_nothing_outside_its_output_folder(reruns):
@@ -97,9 +98,9 @@ def test_the_readme_run_writes_nothing_outside_its_output_folder(reruns):
 
 def test_the_manifest_of_the_readme_run_is_complete(reruns):
     manifest = json.loads((reruns["first"] / "run_manifest.json").read_text())
-    assert [n["notebook"] for n in manifest["notebooks"]] == [f"notebooks/{s}.ipynb" for s in pipeline.stages()]
+    assert [n["notebook"] for n in manifest["notebooks"]] == [f"notebooks/{s}.ipynb" for s in runs.stages()]
     assert all(n["wall_seconds"] > 0 and n["peak_mb"] > 0 for n in manifest["notebooks"])
-    on_disk = {str(p.relative_to(reruns["first"])) for p in pipeline.result_files(reruns["first"])}
+    on_disk = {str(p.relative_to(reruns["first"])) for p in result_files(reruns["first"])}
     assert {o["path"] for o in manifest["outputs"]} == on_disk
     assert {i["path"] for i in manifest["inputs"]} >= {str(SMALL_STUDY.relative_to(ROOT))}
 
@@ -130,7 +131,7 @@ def test_the_report_of_the_readme_run_has_its_reproducibility_section_filled(rer
                                     for o in sorted(others, key=lambda o: o["path"])).encode()).hexdigest()
     assert digest in section
     report = next(o for o in manifest["outputs"] if o["path"] == "report.html")
-    assert report["sha256"] == pipeline.sha256(reruns["first"] / "report.html")
+    assert report["sha256"] == runs.sha256(reruns["first"] / "report.html")
 
 
 def test_make_verify_finds_every_output_of_the_published_run_identical(reruns):

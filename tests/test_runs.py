@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from helpers import pipeline
+from helpers import manifest as run_manifest, pipeline, runs
 from helpers.study import StudyError, load_study
 
 SMALL = ROOT / "tests" / "fixtures" / "small_study"
@@ -75,11 +75,11 @@ def test_analysis_block_errors_are_one_sentence_naming_the_key(make_study, block
 
 def test_each_setting_changes_the_key_of_exactly_the_stages_that_use_it(make_study):
     study = load_study(make_study())
-    base = pipeline.stage_keys(study, pipeline.resolve_settings(study))
+    base = runs.stage_keys(study, runs.resolve_settings(study))
 
     def changed(settings=None, seed=None):
         s = load_study(make_study(settings or ""))
-        keys = pipeline.stage_keys(s, pipeline.resolve_settings(s, seed))
+        keys = runs.stage_keys(s, runs.resolve_settings(s, seed))
         return sorted(stage[:2] for stage in keys if keys[stage] != base[stage])
 
     assert changed(seed="7") == ["04", "07"]
@@ -92,30 +92,30 @@ def test_each_setting_changes_the_key_of_exactly_the_stages_that_use_it(make_stu
     retitled = make_study()
     retitled.write_text(retitled.read_text(encoding="utf-8").replace("title: Tiny study", "title: Another title"),
                         encoding="utf-8")
-    keys = pipeline.stage_keys(load_study(retitled), pipeline.resolve_settings(load_study(retitled)))
+    keys = runs.stage_keys(load_study(retitled), runs.resolve_settings(load_study(retitled)))
     assert sorted(stage[:2] for stage in keys if keys[stage] != base[stage]) == ["00", "01"]
 
 
 def test_a_transcript_is_tracked_by_content_not_mtime(make_study):
     path = make_study()
     study = load_study(path)
-    before = pipeline.stage_keys(study, pipeline.resolve_settings(study))
+    before = runs.stage_keys(study, runs.resolve_settings(study))
     transcript = path.parent / "FG02.txt"
     stat = transcript.stat()
     transcript.write_text(transcript.read_text().replace("terrified", "scared"))
     os.utime(transcript, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # as `cp -p` or unzip leave it
-    after = pipeline.stage_keys(study, pipeline.resolve_settings(study))
+    after = runs.stage_keys(study, runs.resolve_settings(study))
     assert [s for s in after if after[s] != before[s]] == ["01_ingest_transcripts"]
 
 
 def test_the_stage_graph_here_is_the_makefiles():
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
-    for stage, needs in pipeline.NEEDS.items():
+    for stage, needs in runs.NEEDS.items():
         rule = re.search(rf"^\$\(NB_OUT\)/{stage}\.ipynb:(.*)$", text, re.M)
         assert rule, stage
         assert sorted(re.findall(r"\$\(NB_OUT\)/(\d\d_\w+)\.ipynb", rule.group(1))) == sorted(needs), stage
         assert f"$(KEY)/{stage}.json" in rule.group(1), stage
-    assert sorted(pipeline.NEEDS) == pipeline.stages()
+    assert sorted(runs.NEEDS) == runs.stages()
 
 
 def test_every_notebook_setting_is_one_of_study_yml_and_passed_by_the_runner():
@@ -126,9 +126,9 @@ def test_every_notebook_setting_is_one_of_study_yml_and_passed_by_the_runner():
     from helpers.study import ANALYSIS_DEFAULTS
 
     interactive_only = {"study", "output_dir", "n_jobs"}
-    for stage in pipeline.stages():
+    for stage in runs.stages():
         params = set(papermill.inspect_notebook(str(ROOT / "notebooks" / f"{stage}.ipynb"))) - interactive_only
-        assert params == set(pipeline.STAGE_SETTINGS.get(stage, ())), stage
+        assert params == set(runs.STAGE_SETTINGS.get(stage, ())), stage
         assert params <= set(ANALYSIS_DEFAULTS), stage
 
 
@@ -146,7 +146,7 @@ def test_a_read_only_output_folder_is_one_sentence(monkeypatch, capsys, tmp_path
     real_open = os.open
 
     def read_only(path, *args, **kwargs):
-        if str(path).endswith(pipeline.LOCK):
+        if str(path).endswith(runs.LOCK):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
@@ -232,7 +232,7 @@ def test_a_deleted_output_reruns_its_stage_and_the_manifest_lists_it_again(study
 def test_the_manifest_never_says_complete_with_an_output_missing(study_copy, first_run):
     (first_run / "talk_share.csv").unlink()
     study = load_study(study_copy)
-    pipeline.write_manifest(study, first_run)
+    run_manifest.write_manifest(study, first_run)
     assert manifest(first_run)["status"] == "incomplete: talk_share.csv (written by 02_describe_groups) is missing"
     assert ran(make(study_copy, first_run)) == ["02", "07"]
     assert manifest(first_run)["status"] == "complete"
@@ -253,7 +253,7 @@ def test_a_failed_stage_leaves_no_file_claiming_success(study_copy, first_run):
         assert _claims(first_run) == []
         status = manifest(first_run)["status"]
         assert status.startswith("failed at 01_ingest_transcripts") and manifest(first_run)["outputs"] == []
-        assert [s for s in pipeline.stages() if (first_run / "notebooks" / f"{s}.ipynb").exists()] == [
+        assert [s for s in runs.stages() if (first_run / "notebooks" / f"{s}.ipynb").exists()] == [
             "00_process_model"]                       # 00 does not read the transcripts
     finally:
         transcript.write_text(original)

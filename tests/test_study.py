@@ -87,7 +87,7 @@ def test_check_and_name_commands(make_study, capsys):
 
 
 def test_design_table_lists_focus_groups_per_participant_group(make_study):
-    from helpers.study import design_table
+    from helpers.process_model import design_table
 
     table = design_table(load_study(make_study()))
     assert table.to_dict("records") == [{"participant group": "Staff", "focus groups": "FG01"},
@@ -287,12 +287,12 @@ MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAG
 def test_deleted_input_changes_its_stage_key_instead_of_failing(make_study):
     """A transcript (or snapshot) deleted after study.yml named it gives its stage a new
     key (that stage reruns and says what is missing), not a traceback in the session."""
-    from helpers import pipeline
+    from helpers import runs
 
     study = load_study(make_study())
-    before = pipeline.stage_keys(study, pipeline.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
+    before = runs.stage_keys(study, runs.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
     (study.path.parent / "FG02.txt").unlink()
-    after = pipeline.stage_keys(study, pipeline.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
+    after = runs.stage_keys(study, runs.resolve_settings(study))["01_ingest_transcripts"]["inputs"]
     [name] = [k for k in before if k.endswith("FG02.txt")]
     assert len(before[name]) == 64 and after[name] == "missing"
 

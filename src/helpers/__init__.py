@@ -2,7 +2,8 @@
 
 One module per stage of the co-production process model (see README):
 
-- ``study``        the study design (study.yml) and the process-model figure
+- ``study``        the study design (study.yml)
+- ``process_model`` the study design drawn: the process-model figure and design table
 - ``transcripts``  independent focus groups -> tidy speaker turns
 - ``disclosure``   identifying details to review before analysis
 - ``describe``     who spoke, how much
@@ -16,7 +17,10 @@ One module per stage of the co-production process model (see README):
                    positions; ``qda_codebook``: its code tree, .qdc and Taguette CSV)
 - ``human_codes``  codes applied by people, read back onto the segments
 - ``agreement``    human coding against the themes (κ, Gwet's AC1, F1, k-means baseline)
-- ``pipeline``     running notebooks with papermill and the run manifest
+- ``pipeline``     a notebook's stage (where it reads and writes) and the Makefile's command line:
+                   ``runner`` runs one stage's notebook with papermill, ``session`` takes the
+                   output folder's lock and brings the keys up to date, ``runs`` keeps the
+                   stages' keys and run records, ``manifest`` writes the run manifest
 """
 
 __version__ = "0.1.0"

@@ -34,7 +34,7 @@ def atomic_path(path: str | os.PathLike):
             tmp_path.unlink()
 
 
-#: Set by the stage runner (helpers.pipeline) for a stage's kernel and its workers: every
+#: Set by the stage runner (helpers.runner) for a stage's kernel and its workers: every
 #: file written atomically is appended to this list, which is how the runner learns the
 #: stage's outputs (to withdraw them when the stage reruns, to rerun it when one is deleted).
 WRITE_LOG = "COMPENDIUM_WRITE_LOG"

@@ -32,7 +32,7 @@ from ._io import cell_list as _split
 from ._io import cell_text as _text
 from .coproduction import ATTRIBUTES, RELATIONS   # what notebook 05 accepts
 from .identity import fingerprint
-from .pipeline import repo_root
+from .runs import repo_root
 from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg
 from .study import Study, group_palette
 from .workshop_files import load_workshops
