@@ -151,7 +151,8 @@ $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(KEY)/04_group
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(KEY)/05_coproduction_workshops.json \
-		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/workshop_files.py $(H)/board.py \
+		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/integration.py $(H)/decisions.py \
+		$(H)/packs.py $(H)/_templates.py $(wildcard $(H)/templates/workshop_pack*) $(H)/workshop_files.py $(H)/board.py \
 		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
 		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
 	$(RUN)

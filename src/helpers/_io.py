@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -189,6 +190,15 @@ def cell_text(value) -> str:
     except (TypeError, ValueError):
         pass
     return str(value).strip()
+
+
+def cell_number(value, default=None):
+    """A table cell as a float; ``default`` when it is empty, not a number, or NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return default if math.isnan(number) else number
 
 
 def cell_flag(value) -> bool:

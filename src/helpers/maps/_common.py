@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .._io import cell_list as _split
+from .._io import cell_number
 from .._io import cell_text as _text
 from .._io import html_text as _e
 from ..themes import quotes_of
@@ -50,14 +51,6 @@ def _figure(width: float, height: float, dpi: int = 100, **kwargs) -> Figure:
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white", **kwargs)
     FigureCanvasAgg(fig)
     return fig
-
-
-def _num(value, default: float = 0.0) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return default
-    return default if math.isnan(out) else out
 
 
 def _short(text: str, n: int) -> str:
@@ -135,12 +128,12 @@ def with_split_parts(group_themes: pd.DataFrame, split_parts: pd.DataFrame | Non
     rows = []
     for part in split_parts.to_dict("records"):
         parent = parents.get(_text(part.get("parent")), {})
-        n, n_parent = _num(part.get("n_segments")), _num(parent.get("n_segments"))
+        n, n_parent = cell_number(part.get("n_segments"), 0.0), cell_number(parent.get("n_segments"), 0.0)
         rows.append({"participant_group": _text(part.get("participant_group")) or _text(parent.get("participant_group")),
                      "theme_id": _text(part.get("theme_id")), "label": _text(part.get("label")),
                      "keywords": _text(part.get("keywords")) or _text(parent.get("keywords")),
                      "n_segments": int(n),
-                     "share_of_group": _num(parent.get("share_of_group")) * n / n_parent if n_parent else None,
+                     "share_of_group": cell_number(parent.get("share_of_group"), 0.0) * n / n_parent if n_parent else None,
                      "unstable": parent.get("unstable"), "caveat": parent.get("caveat"),
                      "parent": _text(part.get("parent"))})
     return pd.concat([group_themes, pd.DataFrame(rows)], ignore_index=True)

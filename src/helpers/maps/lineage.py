@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as MplPath
 
+from .._io import cell_number
 from ._common import (DARK, DROPPED, GREY, LIGHT, MID, _e, _figure, _group_of, _group_theme_lookup, _integrated_table,
-                      _is_proposed, _legend_html, _legend_strip, _local_id, _num, _page, _short, _split, _svg_text, _text,
+                      _is_proposed, _legend_html, _legend_strip, _local_id, _page, _short, _split, _svg_text, _text,
                       _json_script, _theme_row, _title, _wrap, asset_text, split_parent)
 
 
@@ -55,7 +56,7 @@ def _lineage_flows(group_themes, integrated, segment_themes) -> Counter:
     for tid, row in lookup.items():
         if tid in seen or tid in was_split:
             continue
-        n = max(_num(row.get("n_segments"), 0.0), 0.0)
+        n = max(cell_number(row.get("n_segments"), 0.0), 0.0)
         if n <= 0:
             continue
         goes = targets.get(tid) or [DROPPED]
@@ -106,7 +107,7 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     for g in left_ids:
         row = _theme_row(lookup, g)
         group = _text(row.get("participant_group")) or _group_of(g)
-        n = out_n.get(g, 0.0) or max(_num(row.get("n_segments")), 0.0)
+        n = out_n.get(g, 0.0) or max(cell_number(row.get("n_segments"), 0.0), 0.0)
         part_of = f" · part of {_local_id(_text(row.get('parent')))}" if _text(row.get("parent")) else ""
         left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)}{part_of} ({n:.0f})",
                          palette.get(group, LIGHT), n, group=group))

@@ -19,6 +19,7 @@ from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .._io import cell_number
 from ._common import (
     _HALO,
     DARK,
@@ -40,7 +41,6 @@ from ._common import (
     _legend_html,
     _legend_strip,
     _local_id,
-    _num,
     _page,
     _place_labels,
     _quotes_of,
@@ -164,7 +164,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     seg_counts = _segment_counts(segment_themes)
     group_order = {g: i for i, g in enumerate(palette)}
     n_main = len(integ)
-    sizes = [max(_num(v, 0.0), 1.0) for v in integ["n_segments"]]
+    sizes = [max(cell_number(v, 0.0), 1.0) for v in integ["n_segments"]]
     nmax = max(sizes, default=1.0)
     scale = max(1.0, n_main / 6)
     if n_main == 1:
@@ -179,7 +179,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
     sat_sizes = []
     for row in integ.itertuples(index=False):
         for src in _split(row.source_themes):
-            sat_sizes.append(max(_num(_theme_row(lookup, src).get("n_segments"), seg_counts.get(src, 1)), 1.0))
+            sat_sizes.append(max(cell_number(_theme_row(lookup, src).get("n_segments"), seg_counts.get(src, 1)), 1.0))
     smax = max(sat_sizes, default=1.0)
 
     nodes: list[MapNode] = []
@@ -201,7 +201,7 @@ def _map_nodes(integrated: pd.DataFrame, group_themes: pd.DataFrame, segment_the
             angles = angles[::-1]  # clockwise, like the main circle
         for src, ang in zip(sources, angles):
             info = _theme_row(lookup, src)
-            n = max(_num(info.get("n_segments"), seg_counts.get(src, 1)), 1.0)
+            n = max(cell_number(info.get("n_segments"), seg_counts.get(src, 1)), 1.0)
             rs = 0.05 + 0.065 * math.sqrt(n / smax)
             d = r + 0.34 + rs
             group = _text(info.get("participant_group")) or _group_of(src)
@@ -236,7 +236,7 @@ def _edges(links, cooc, node_ids) -> tuple[list[MapLink], list[MapCooc]]:
         for r in cooc.to_dict("records"):
             a, b = _text(r.get("source")), _text(r.get("target"))
             if a in node_ids and b in node_ids and a != b:
-                raw.append((a, b, _num(r.get("weight"), 0.0), int(_num(r.get("count"), 0))))
+                raw.append((a, b, cell_number(r.get("weight"), 0.0), int(cell_number(r.get("count"), 0))))
     wmax = max((w for _a, _b, w, _c in raw), default=0.0)
     return link_rows, [MapCooc(a, b, w, c, _cooc_width(w, wmax)) for a, b, w, c in raw]
 
@@ -535,14 +535,14 @@ def node_details(integrated, group_themes, palette, group_labels, quotes_by_them
             for g in palette:
                 v = row.get(f"share_{g}")
                 if v is not None and _text(v) != "":
-                    shares.append({"label": group_labels.get(g, g), "colour": palette[g], "pct": _num(v),
-                                   "text": f"{_num(v) * 100:.0f}%"})
+                    shares.append({"label": group_labels.get(g, g), "colour": palette[g], "pct": cell_number(v, 0.0),
+                                   "text": f"{cell_number(v, 0.0) * 100:.0f}%"})
             status = _text(row.get("status")) or "agreed"
             balance = row.get("balance")
-            meta = [f"{status}", f"{int(_num(row.get('n_segments')))} segments",
-                    f"{int(_num(row.get('n_speakers')))} speakers"]
+            meta = [f"{status}", f"{int(cell_number(row.get('n_segments'), 0.0))} segments",
+                    f"{int(cell_number(row.get('n_speakers'), 0.0))} speakers"]
             if _text(balance):
-                meta.append(f"balance {_num(balance):.2f}")
+                meta.append(f"balance {cell_number(balance, 0.0):.2f}")
             details[n.id] = {
                 "title": f"{n.id} · {_text(row.get('label'))}",
                 "meta": " · ".join(meta) + (f" · sources: {', '.join(_split(row.get('source_themes')))}"),
@@ -558,8 +558,8 @@ def node_details(integrated, group_themes, palette, group_labels, quotes_by_them
         else:
             row = _theme_row(lookup, n.id)
             share = row.get("share_of_group")
-            shares = ([{"label": group_labels.get(n.group, n.group), "colour": n.colour, "pct": _num(share),
-                        "text": f"{_num(share) * 100:.0f}%"}] if _text(share) else [])
+            shares = ([{"label": group_labels.get(n.group, n.group), "colour": n.colour, "pct": cell_number(share, 0.0),
+                        "text": f"{cell_number(share, 0.0) * 100:.0f}%"}] if _text(share) else [])
             details[n.id] = {
                 "title": f"{n.id} · {_text(row.get('label'))}",
                 "meta": (f"{group_labels.get(n.group, n.group)} · {int(n.n)} segments · part of {n.parent}"
