@@ -163,7 +163,7 @@ $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(KEY)/06_the
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_OUT)/06_thematic_maps.ipynb \
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
-		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
+		$(H)/human_codes.py $(H)/agreement.py $(wildcard $(H)/report/*.py) $(H)/_templates.py $(COMMON)
 	$(RUN)
 
 # The stages that mask unreviewed identifying details in what people see
@@ -173,7 +173,8 @@ $(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_O
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
 # The manifest step also writes report.html (it lists the manifest's checksums).
-$(OUT)/run_manifest.json: $(STAGE_TARGETS) $(H)/report.py $(wildcard $(H)/templates/report/*.* $(H)/templates/report/sections/*)
+$(OUT)/run_manifest.json: $(STAGE_TARGETS) $(wildcard $(H)/report/*.py) $(H)/_templates.py \
+		$(wildcard $(H)/templates/report/*.* $(H)/templates/report/sections/*)
 	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT) "$(SEED)"
 
 # The session writes every key before Make runs; a missing one (a stage target asked for
