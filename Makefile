@@ -132,7 +132,7 @@ $(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_pro
 	$(RUN)
 
 $(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(KEY)/01_ingest_transcripts.json \
-		$(H)/transcripts.py $(H)/disclosure.py $(COMMON)
+		$(H)/transcripts.py $(wildcard $(H)/disclosure/*.py) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(KEY)/02_describe_groups.json $(NB_OUT)/01_ingest_transcripts.ipynb \
@@ -168,7 +168,8 @@ $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_
 
 # The stages that mask unreviewed identifying details in what people see
 # (helpers.disclosure.mask_identifying) rerun when the masking changes.
-$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: $(H)/disclosure.py
+$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: \
+		$(wildcard $(H)/disclosure/*.py)
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
