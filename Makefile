@@ -57,6 +57,8 @@ export NUMBA_CACHE_DIR := $(abspath $(VENV))/numba-cache
 
 H := src/helpers
 COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/study.py $(INSTALLED)
+# The figures of stage 6 (the board draws the thematic map too), with their page templates and assets.
+MAPS := $(wildcard $(H)/maps/*.py $(H)/maps/assets/* $(H)/templates/maps/*) $(H)/_templates.py
 # One papermill execution in a new kernel per stage; the runner adds the one-sentence
 # error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) "$(SEED)"
@@ -154,11 +156,11 @@ $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.i
 		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/integration.py $(H)/decisions.py \
 		$(H)/packs.py $(H)/_templates.py $(wildcard $(H)/templates/workshop_pack*) $(H)/workshop_files.py $(H)/board.py \
 		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
-		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
+		$(H)/balance.py $(H)/identity.py $(MAPS) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(KEY)/06_thematic_maps.json $(NB_OUT)/05_coproduction_workshops.ipynb \
-		$(wildcard $(H)/maps/*.py) $(H)/_workers.py $(COMMON)
+		$(MAPS) $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_OUT)/06_thematic_maps.ipynb \

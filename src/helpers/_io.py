@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import math
 import os
 import tempfile
@@ -210,9 +209,3 @@ def cell_flag(value) -> bool:
 def cell_list(value, sep: str = ";") -> list[str]:
     """A ``sep``-separated cell (e.g. ``source_themes``) as a list of non-empty items."""
     return [part.strip() for part in cell_text(value).split(sep) if part.strip()]
-
-
-def html_text(value) -> str:
-    """A cell escaped for HTML text and attributes."""
-    return html.escape(cell_text(value), quote=True)
-

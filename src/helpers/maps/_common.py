@@ -1,5 +1,5 @@
-"""Shared pieces of the stage-6 figures: palette constants, small text helpers, the
-greedy label placement, and the HTML page frame every interactive figure uses.
+"""Shared pieces of the stage-6 figures: palette constants, small text helpers and the
+greedy label placement (the HTML pages and their SVG are :mod:`._html`).
 
 Each figure has its own module (``thematic_map``, ``heatmap``, ``lineage``,
 ``segment_map``, ``dendrogram``); this one holds only what two or more of them use.
@@ -7,9 +7,6 @@ Each figure has its own module (``thematic_map``, ``heatmap``, ``lineage``,
 
 from __future__ import annotations
 
-import html
-import json
-from importlib import resources
 import math
 import re
 import textwrap
@@ -26,7 +23,6 @@ from matplotlib.lines import Line2D
 from .._io import cell_list as _split
 from .._io import cell_number
 from .._io import cell_text as _text
-from .._io import html_text as _e
 from ..themes import quotes_of
 
 
@@ -374,46 +370,3 @@ def _title(fig: Figure, title: str, subtitle: str = ""):
         s = fig.text(0.5, bottom / fig.bbox.height - 0.004, subtitle, ha="center", va="top", fontsize=9.5, color=MID)
         bottom = s.get_window_extent(renderer).y0
     return bottom / fig.bbox.height - 0.01
-
-
-# --------------------------------------------------------------------------- HTML helpers
-
-def asset_text(name: str) -> str:
-    """A CSS or JavaScript file of the figure pages (package data under ``maps/assets``)."""
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
-
-
-
-def _json_script(element_id: str, payload) -> str:
-    """JSON inside a <script> element, safe against ``</script>`` and HTML parsing."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    return f'<script type="application/json" id="{element_id}">{text}</script>'
-
-
-def _page(title: str, subtitle: str, body: str, script: str = "") -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_e(title)}</title>\n<style>{asset_text('figure.css')}</style>\n</head>\n<body>\n"
-            f"<header><h1>{_e(title)}</h1><p class=\"sub\">{_e(subtitle)}</p></header>\n"
-            f"{body}\n{script}\n</body>\n</html>\n")
-
-
-def _svg_text(x, y, text: str, size_px: float, anchor="middle", weight="normal", style="normal",
-              fill=DARK, cls="halo", valign="center") -> str:
-    lines = text.split("\n")
-    lh = size_px * 1.2
-    if valign == "center":
-        first = y - (len(lines) - 1) * lh / 2 + 0.35 * size_px
-    else:
-        first = y
-    spans = "".join(f'<tspan x="{x:.1f}" y="{first + i * lh:.1f}">{html.escape(line)}</tspan>'
-                    for i, line in enumerate(lines))
-    return (f'<text text-anchor="{anchor}" font-size="{size_px:.1f}" font-weight="{weight}" font-style="{style}" '
-            f'fill="{fill}" class="{cls}">{spans}</text>')
-
-
-def _legend_html(palette, group_labels, extra=()) -> str:
-    items = [f'<span><i style="background:{_e(c)}"></i>{_e(group_labels.get(g, g))}</span>' for g, c in palette.items()]
-    items += [f"<span>{_e(x)}</span>" for x in extra]
-    return f'<div class="legend">{"".join(items)}</div>'
