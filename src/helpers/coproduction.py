@@ -24,7 +24,7 @@ import pandas as pd
 from ._io import cell_flag, cell_text
 # Notebook 05, the tests and the benchmarks take the stage's names from here (noqa: re-exported).
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
-from .decisions import ACTIONS, ATTRIBUTES, HANDLERS, RELATIONS, apply_workshop  # noqa: F401
+from .decisions import apply_workshop
 from .integration import AUDIT_COLUMNS, PROPOSAL_THRESHOLD, Integration
 from .packs import next_workshop_files, workshop_packs, write_workshop_packs  # noqa: F401
 from .workshop_files import Workshop, WorkshopError, load_workshop, load_workshops, theme_members  # noqa: F401
