@@ -60,6 +60,8 @@ H := src/helpers
 # records, session and manifest around it, and study.yml's loader.
 COMMON := $(H)/__init__.py $(H)/_io.py $(H)/pipeline.py $(H)/runner.py $(H)/runs.py $(H)/session.py \
 		$(H)/manifest.py $(H)/study.py $(INSTALLED)
+# The figures of stage 6 (the board draws the thematic map too), with their page templates and assets.
+MAPS := $(wildcard $(H)/maps/*.py $(H)/maps/assets/* $(H)/templates/maps/*) $(H)/_templates.py
 # One papermill execution in a new kernel per stage; the runner adds the one-sentence
 # error, the run statistics and the atomic rename of the executed notebook.
 RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) "$(SEED)"
@@ -136,7 +138,7 @@ $(NB_OUT)/00_process_model.ipynb: notebooks/00_process_model.ipynb $(KEY)/00_pro
 	$(RUN)
 
 $(NB_OUT)/01_ingest_transcripts.ipynb: notebooks/01_ingest_transcripts.ipynb $(KEY)/01_ingest_transcripts.json \
-		$(wildcard $(H)/transcripts/*.py) $(H)/disclosure.py $(COMMON)
+		$(wildcard $(H)/transcripts/*.py) $(wildcard $(H)/disclosure/*.py) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/02_describe_groups.ipynb: notebooks/02_describe_groups.ipynb $(KEY)/02_describe_groups.json $(NB_OUT)/01_ingest_transcripts.ipynb \
@@ -155,28 +157,31 @@ $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(KEY)/04_group
 	$(RUN)
 
 $(NB_OUT)/05_coproduction_workshops.ipynb: notebooks/05_coproduction_workshops.ipynb $(KEY)/05_coproduction_workshops.json \
-		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/themes/stop_words.py $(H)/workshop_files.py $(H)/board.py \
+		$(NB_OUT)/04_group_themes.ipynb $(H)/coproduction.py $(H)/integration.py $(H)/decisions.py $(H)/themes/stop_words.py \
+		$(H)/packs.py $(H)/_templates.py $(wildcard $(H)/templates/workshop_pack*) $(H)/workshop_files.py $(H)/board.py \
 		$(wildcard $(H)/assets/board/* $(H)/assets/vendor/js-yaml/*) $(H)/templates/board.html.j2 \
-		$(H)/balance.py $(H)/identity.py $(wildcard $(H)/maps/*.py) $(COMMON)
+		$(H)/balance.py $(H)/identity.py $(MAPS) $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/06_thematic_maps.ipynb: notebooks/06_thematic_maps.ipynb $(KEY)/06_thematic_maps.json $(NB_OUT)/05_coproduction_workshops.ipynb \
-		$(wildcard $(H)/maps/*.py) $(H)/_workers.py $(COMMON)
+		$(MAPS) $(H)/_workers.py $(COMMON)
 	$(RUN)
 
 $(NB_OUT)/07_export.ipynb: notebooks/07_export.ipynb $(KEY)/07_export.json $(NB_OUT)/06_thematic_maps.ipynb \
 		$(NB_OUT)/02_describe_groups.ipynb $(H)/qda_layout.py $(H)/qda_codebook.py $(H)/qda_export.py \
-		$(H)/human_codes.py $(H)/agreement.py $(H)/report.py $(COMMON)
+		$(H)/human_codes.py $(H)/agreement.py $(wildcard $(H)/report/*.py) $(H)/_templates.py $(COMMON)
 	$(RUN)
 
 # The stages that mask unreviewed identifying details in what people see
 # (helpers.disclosure.mask_identifying) rerun when the masking changes.
-$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: $(H)/disclosure.py
+$(NB_OUT)/04_group_themes.ipynb $(NB_OUT)/05_coproduction_workshops.ipynb $(NB_OUT)/07_export.ipynb: \
+		$(wildcard $(H)/disclosure/*.py)
 
 STAGE_TARGETS := $(patsubst notebooks/%,$(NB_OUT)/%,$(sort $(wildcard notebooks/0*.ipynb)))
 
 # The manifest step also writes report.html (it lists the manifest's checksums).
-$(OUT)/run_manifest.json: $(STAGE_TARGETS) $(H)/report.py $(wildcard $(H)/templates/report/*.* $(H)/templates/report/sections/*)
+$(OUT)/run_manifest.json: $(STAGE_TARGETS) $(wildcard $(H)/report/*.py) $(H)/_templates.py \
+		$(wildcard $(H)/templates/report/*.* $(H)/templates/report/sections/*)
 	@$(PY) -m helpers.pipeline manifest $(STUDY) $(OUT) "$(SEED)"
 
 # The session writes every key before Make runs; a missing one (a stage target asked for

@@ -1,87 +1,20 @@
-"""Tests for helpers.disclosure: the NHS check digit, candidate identifying details in
-participant turns, the allow-list and the export gate.
+"""Tests for helpers.disclosure's rules and scan: the NHS check digit, candidate
+identifying details in every turn, the allow-list, the export gate, and the figures
+docs/disclosure_check.md reports. Masking is tests/test_masking.py.
 
-Each test writes a tiny study (study.yml plus `Name: text` transcripts) into tmp_path and
-reads it with helpers.study.load_study and helpers.transcripts.read_study_turns.
+Most tests write the tiny study of tests/disclosure_study.py into tmp_path.
 """
 
 from __future__ import annotations
 
-import textwrap
-
 import pandas as pd
 import pytest
 
-from helpers.disclosure import (exports_allowed, find_disclosures, mask_identifying, masking_notice, run_summary,
-                                nhs_number_valid)
+from conftest import ROOT
+from disclosure_study import disclosures, matches
+from helpers.disclosure import exports_allowed, find_disclosures, nhs_number_valid
 from helpers.study import load_study
 from helpers.transcripts import read_study_turns
-
-from conftest import ROOT
-
-FG01 = """\
-Facilitator: Welcome. You can email me at helen.jones@example.org or ring 07700 900111, and Sarah takes notes.
-Margaret: Thank you. Brian and I came together on the bus.
-Brian: Margaret is right, and Nurse Margaret is just my joke for her.
-Margaret: My email is marg.r@example.com if you want the leaflet.
-Brian: Ring me on 07700 900456 any time, or the house on 01632 960123.
-Margaret: They kept asking for my NHS number, 943 476 5919, every single visit.
-Brian: I was born on 12 March 1948, so I am no spring chicken.
-Margaret: And my DOB is 03/04/1951 if anyone asks.
-Brian: We live near LS1 4AB, handy for the bus.
-Margaret: They put me on Maple ward for a week after that.
-Brian: The staff at st elsewhere were lovely to us.
-Margaret: The nurse, Karen, was so kind to me.
-Brian: Dr Okafor explained it all very clearly.
-Margaret: Nothing to report here, just a nice chat about the weather.
-"""
-
-FG02 = """\
-Lecturer: What did you notice on placement?
-Ellie: Mostly the waiting, honestly, and the paperwork.
-Kofi: I agree with Ellie, and Margaret in the other group said the same.
-"""
-
-
-def make_study(tmp_path, fg01: str = FG01, allow=(), places=("St Elsewhere",), refuse=True):
-    (tmp_path / "FG01.txt").write_text(fg01, encoding="utf-8")
-    (tmp_path / "FG02.txt").write_text(FG02, encoding="utf-8")
-    allow_yaml = "[" + ", ".join(f'"{a}"' for a in allow) + "]"
-    places_yaml = "[" + ", ".join(f'"{p}"' for p in places) + "]"
-    (tmp_path / "study.yml").write_text(textwrap.dedent(f"""\
-        name: tiny
-        participant_groups:
-          - id: patients_carers
-            label: Patients and carers
-          - id: students
-            label: Students
-        focus_groups:
-          - id: FG01
-            participant_group: patients_carers
-            transcript: FG01.txt
-            facilitators: [Facilitator]
-            speakers: [Margaret, Brian]
-          - id: FG02
-            participant_group: students
-            transcript: FG02.txt
-            facilitators: [Lecturer]
-            speakers: [Ellie, Kofi]
-        disclosure:
-          allow: {allow_yaml}
-          places: {places_yaml}
-          refuse_exports_with_disclosures: {"true" if refuse else "false"}
-        """), encoding="utf-8")
-    return load_study(tmp_path / "study.yml")
-
-
-def disclosures(tmp_path, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame, object]:
-    study = make_study(tmp_path, **kwargs)
-    utterances = read_study_turns(study)
-    return find_disclosures(utterances, study), utterances, study
-
-
-def matches(found: pd.DataFrame, kind: str) -> list[str]:
-    return found.loc[found["kind"] == kind, "match"].tolist()
 
 
 # --------------------------------------------------------------------------- NHS numbers
@@ -377,50 +310,6 @@ def test_everyday_sentences_are_not_names(tmp_path, text):
     assert matches(found, "personal name") == []
 
 
-# --------------------------------------------------------------------------- masking
-
-def test_masking_replaces_each_unresolved_detail_with_its_kind(tmp_path):
-    text = ("Margaret: Dr Siân Llewellyn has my NHS number, 943 476 5919; ring 07700 900123 "
-            "or write to 14 Acacia Road, LS6 2QT.\n")
-    found, utterances, _ = disclosures(tmp_path, fg01="Facilitator: Go on.\n" + text)
-    masked = mask_identifying(utterances, found)
-    said = masked.loc[masked["speaker"] == "Margaret", "text"].iloc[0]
-    assert said == "[name] has my NHS number, [NHS number]; ring [phone number] or write to [address], [postcode]."
-    assert masked["turn"].tolist() == utterances["turn"].tolist()          # other columns untouched
-    assert utterances["text"].str.contains("Llewellyn").any()                # the input is not changed
-
-
-def test_masking_finds_the_detail_in_other_spellings_and_its_identifying_parts(tmp_path):
-    found, _, _ = disclosures(tmp_path, fg01="Facilitator: Dr Siân Llewellyn, 943 476 5919, 14 Acacia Road, LS6 2QT.\n"
-                                              "Margaret: Yes, that is what I remember.\n")
-    shown = pd.DataFrame({"keywords": ["llewellyn; siân; scan", "acacia; ls6"],
-                          "quote": ["SIÂN  LLEWELLYN rang about 943-476-5919", "9434765919 and ls6 2qt"],
-                          "n": [1, 2]})
-    masked = mask_identifying(shown, found)
-    assert masked["keywords"].tolist() == ["[name]; [name]; scan", "[address]; [postcode]"]
-    assert masked["quote"].tolist() == ["[name] rang about [NHS number]", "[NHS number] and [postcode]"]
-    assert masked["n"].tolist() == [1, 2]
-
-
-def test_masking_leaves_allowed_details_and_returns_the_same_table_when_nothing_is_unresolved(tmp_path):
-    found, utterances, _ = disclosures(tmp_path)
-    reviewed = found.assign(status="allowed")
-    assert mask_identifying(utterances, reviewed) is utterances
-    assert mask_identifying("Karen was kind.", reviewed) == "Karen was kind."
-    assert masking_notice(reviewed) == ""
-    partly = found.assign(status=["allowed" if m == "Karen" else "unresolved" for m in found["match"]])
-    assert mask_identifying("Karen and Dr Okafor.", partly) == "Karen and [name]."
-    assert masking_notice(partly).startswith(f"{len(found) - 1} possible identifying detail(s)")
-
-
-def test_masking_does_not_touch_ids_that_contain_a_masked_word(tmp_path):
-    found, _, _ = disclosures(tmp_path, fg01="Facilitator: Go on.\nMargaret: Ed Balls came by.\n")
-    ids = pd.DataFrame({"segment_id": ["FG01-t002-s0", "x3ed4balls9"], "text": ["Ed Balls", "balls"]})
-    masked = mask_identifying(ids, found)
-    assert masked["segment_id"].tolist() == ["FG01-t002-s0", "x3ed4balls9"]
-    assert masked["text"].tolist() == ["[name]", "[name]"]
-
-
 # --------------------------------------------------------------------------- measured on the stress file
 
 STRESS = ROOT / "tests" / "fixtures" / "disclosure_stress"
@@ -451,21 +340,3 @@ def test_the_stress_file_figures_hold_as_documented():
     assert figures["personal name"][2] == ["Grace (line 34)"]     # "Will and Grace"
     planted = pd.read_csv(STRESS / "planted.csv")
     assert {"Llewellyn", "O'Neill", "Wójcik", "Chaudhry"} <= set(planted["text"])   # surnames alone are planted
-
-
-def test_the_runs_last_line_says_what_was_masked_and_whether_the_export_was_withheld(tmp_path):
-    found, _, study = disclosures(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    found.to_csv(out / "disclosures.csv", index=False)
-    (out / "export_status.txt").write_text("No export written: …\n", encoding="utf-8")
-    line = run_summary(out)
-    n = int((found["status"] == "unresolved").sum())
-    assert line.startswith(f"⚠ {n} possible identifying detail(s) in {out / 'disclosures.csv'} are unresolved: "
-                           "masked as ")
-    assert "[NHS number]" in line and "[name]" in line and "the QDA export is withheld" in line
-    assert "\n" not in line
-    (out / "export_status.txt").write_text("Exported planted.qdpx …\n", encoding="utf-8")
-    assert "the QDA export was written unmasked" in run_summary(out)
-    found.assign(status="allowed").to_csv(out / "disclosures.csv", index=False)
-    assert run_summary(out) == ""

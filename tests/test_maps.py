@@ -1,99 +1,22 @@
-"""Stage 6: thematic maps, heatmap, lineage, segment maps, dendrograms, co-occurrence."""
+"""Stage 6: co-occurrence, heatmap, lineage, segment maps, dendrograms, and saving the
+figures. The thematic map is tests/test_thematic_map.py."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.text import Text
 
 import contract_tables as ct
 from helpers import maps
-from helpers.study import group_palette
 from theme_groups import three_theme_group
 
-PALETTE = group_palette(ct.GROUPS)
-LABELS = ct.GROUP_LABELS
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return ct.make_tables()
-
-
-@pytest.fixture(scope="module")
-def cooc(tables):
-    return maps.cooccurrence_edges(tables["segment_themes"], tables["segments"], window=1, min_count=3)
-
-
-# --------------------------------------------------------------------------- helpers
-
-def _visible_texts(fig):
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-
-
-def _label_boxes(fig):
-    """Window extents of the free-floating labels (texts placed inside axes)."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    texts = [t for ax in fig.axes for t in ax.texts if t.get_visible() and t.get_text().strip()]
-    return texts, [t.get_window_extent(renderer) for t in texts]
-
-
-def _overlap(a, b, tol=0.5) -> bool:
-    return (min(a.x1, b.x1) - max(a.x0, b.x0) > tol) and (min(a.y1, b.y1) - max(a.y0, b.y0) > tol)
-
-
-def assert_labels_do_not_overlap(fig):
-    texts, boxes = _label_boxes(fig)
-    for (ta, a), (tb, b) in itertools.combinations(zip(texts, boxes), 2):
-        assert not _overlap(a, b), f"labels overlap: {ta.get_text()!r} and {tb.get_text()!r}"
-    renderer = fig.canvas.get_renderer()
-    others = [lg.get_window_extent(renderer) for lg in fig.legends]
-    others += [t.get_window_extent(renderer) for t in fig.texts if t.get_text().strip()]
-    for t, box in zip(texts, boxes):
-        for other in others:
-            assert not _overlap(box, other), f"label {t.get_text()!r} covers the legend or title"
-
-
-def assert_inside_figure(fig):
-    """Nothing drawn (axes with their tick labels and texts, figure texts, legends) leaves the figure."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    W, H = fig.bbox.width, fig.bbox.height
-    boxes = [(f"axes {k}", ax.get_tightbbox(renderer)) for k, ax in enumerate(fig.axes)]
-    boxes += [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
-              if t.get_visible() and t.get_text().strip()]
-    boxes += [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts if t.get_text().strip()]
-    boxes += [("legend", lg.get_window_extent(renderer)) for lg in fig.legends]
-    for what, b in boxes:
-        if b is None:
-            continue
-        assert b.x0 >= -0.5 and b.y0 >= -0.5 and b.x1 <= W + 0.5 and b.y1 <= H + 0.5, \
-            f"{what!r} is clipped by the figure edge ({b}, figure {W}x{H})"
-
-
-def assert_fonts_readable(fig, minimum=maps.MIN_FONT):
-    small = [(t.get_text(), t.get_fontsize()) for t in _visible_texts(fig) if t.get_fontsize() < minimum - 1e-9]
-    assert not small, f"text smaller than {minimum} pt: {small[:5]}"
-
-
-def _variants(t):
-    """Edge cases every function must cope with."""
-    one = t["integrated"].head(1).copy()
-    missing_group = t["integrated"][t["integrated"]["flags"].str.contains("missing voice", na=False)].copy()
-    many = [t["integrated"]]
-    for k in range(7):
-        extra = t["integrated"].copy()
-        extra["theme_id"] = [f"I{int(i[1:]) + 5 * (k + 1):02d}" for i in extra["theme_id"]]
-        extra["label"] = extra["label"] + " and a longer name to wrap"
-        many.append(extra)
-    many = pd.concat(many, ignore_index=True).head(14)
-    return {"one theme": one, "missing voices only": missing_group, "fourteen themes": many}
+# the fixtures (tables, cooc, split_tables) are imported for pytest to find
+from map_checks import (LABELS, PALETTE, assert_fonts_readable, assert_inside_figure, assert_labels_do_not_overlap,
+                        assert_offline, cooc, hostile, split_tables, tables, variants, visible_texts)  # noqa: F401
 
 
 # --------------------------------------------------------------------------- co-occurrence
@@ -151,124 +74,11 @@ def test_cooccurrence_on_fixture(tables, cooc):
     pd.testing.assert_frame_equal(cooc, again)
 
 
-# --------------------------------------------------------------------------- thematic map
-
-def test_thematic_map_labels_never_overlap_and_stay_inside(tables, cooc):
-    fig = maps.plot_thematic_map(tables["integrated"], tables["group_themes"], tables["segment_themes"],
-                                 tables["links"], cooc, PALETTE, LABELS)
-    assert tuple(fig.get_size_inches()) == (12, 9)
-    assert_labels_do_not_overlap(fig)
-    assert_inside_figure(fig)
-    assert_fonts_readable(fig)
-    gids = {t.get_gid() for t in fig.axes[0].texts}
-    for theme in tables["integrated"]["theme_id"]:
-        assert f"label:{theme}" in gids
-    for src in tables["integrated"]["source_themes"].str.split(";").sum():
-        assert f"label:{src}" in gids
-    assert {f"label:link:{a}->{b}" for a, b in zip(tables["links"]["source"], tables["links"]["target"])} <= gids
-    assert len(fig.legends) == 1
-    legend_text = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert all(LABELS[g] in legend_text for g in ct.GROUPS)
-    assert any("proposed" in t for t in legend_text) and any("link" in t for t in legend_text)
-
-
-def test_thematic_map_marks_proposed_themes_dashed(tables, cooc):
-    fig = maps.plot_thematic_map(tables["integrated"], tables["group_themes"], tables["segment_themes"],
-                                 tables["links"], cooc, PALETTE, LABELS)
-    patches = {p.get_gid(): p for p in fig.axes[0].patches if p.get_gid()}
-    status = dict(zip(tables["integrated"]["theme_id"], tables["integrated"]["status"]))
-    for theme, st in status.items():
-        dashed = patches[f"node:{theme}"].get_linestyle() not in ("-", "solid")
-        assert dashed == (st == "proposed"), theme
-    # co-occurrence width grows with weight
-    lines = {ln.get_gid(): ln.get_linewidth() for ln in fig.axes[0].lines if (ln.get_gid() or "").startswith("cooc:")}
-    weights = {f"cooc:{r.source}--{r.target}": r.weight for r in cooc.itertuples()}
-    ordered = sorted(weights, key=weights.get)
-    assert [lines[k] for k in ordered] == sorted(lines[k] for k in ordered)
-
-
-@pytest.mark.parametrize("variant", ["one theme", "missing voices only", "fourteen themes"])
-def test_thematic_map_edge_cases(tables, variant):
-    integrated = _variants(tables)[variant]
-    empty_links = tables["links"].iloc[0:0]
-    empty_cooc = maps.cooccurrence_edges(tables["segment_themes"].iloc[0:0], tables["segments"])
-    fig = maps.plot_thematic_map(integrated, tables["group_themes"], tables["segment_themes"], empty_links,
-                                 empty_cooc, PALETTE, LABELS)
-    assert_labels_do_not_overlap(fig)
-    assert_inside_figure(fig)
-    assert_fonts_readable(fig)
-
-
-def test_thematic_map_with_no_themes_does_not_crash(tables):
-    fig = maps.plot_thematic_map(tables["integrated"].iloc[0:0], tables["group_themes"], tables["segment_themes"],
-                                 tables["links"], pd.DataFrame(), PALETTE, LABELS)
-    assert any("No integrated themes" in t.get_text() for t in fig.axes[0].texts)
-
-
-def test_thematic_map_is_deterministic(tables, cooc, tmp_path):
-    digests = []
-    for k in range(2):
-        fig = maps.plot_thematic_map(tables["integrated"], tables["group_themes"], tables["segment_themes"],
-                                     tables["links"], cooc, PALETTE, LABELS)
-        (path,) = maps.save_figure(fig, tmp_path / f"map{k}")
-        digests.append(path.read_bytes())
-    assert digests[0] == digests[1]
-
-
-# --------------------------------------------------------------------------- HTML
-
-def _assert_offline(page: str):
-    assert "http://" not in page and "https://" not in page
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?//""", page)
-    assert not re.search(r"<script[^>]*\bsrc=", page) and "<link" not in page and "@import" not in page
-    for url in re.findall(r"url\(([^)]*)\)", page):
-        assert url.startswith("#"), url
-
-
-def _hostile(tables):
-    integrated = tables["integrated"].copy()
-    integrated.loc[0, "label"] = '<script>alert("x")</script> & known'
-    integrated.loc[0, "description"] = "</script><img src=x onerror=alert(1)>"
-    gt = tables["group_themes"].copy()
-    gt.loc[0, "quote_1"] = "“</script><b>bold</b>” (Ruth, FG01)"
-    return integrated, gt
-
-
-def test_thematic_map_html_is_self_contained_and_escaped(tables, cooc):
-    integrated, gt = _hostile(tables)
-    quotes = maps.collect_quotes(integrated, gt)
-    page = maps.thematic_map_html(integrated, gt, tables["segment_themes"], tables["links"], cooc, PALETTE, LABELS,
-                                  quotes)
-    _assert_offline(page)
-    assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold</b>" not in page
-    assert "&lt;script&gt;alert" in page  # the label, escaped, in the SVG
-    data = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S).group(1)
-    details = json.loads(data)
-    for theme in tables["integrated"]["theme_id"]:
-        assert f'data-node="{theme}"' in page and theme in details
-    first = details[tables["integrated"]["theme_id"].iloc[0]]
-    assert first["title"].endswith('<script>alert("x")</script> & known')  # raw in JSON, shown via textContent
-    assert first["keywords"] and first["shares"] and first["quotes"]
-    assert any("missing voice" in f for d in details.values() for f in d["flags"])
-    sat = details["radiographers:T01"]
-    assert sat["quotes"] and sat["keywords"][0] == "time"
-    assert len(page) < 400_000
-
-
-@pytest.mark.parametrize("variant", ["one theme", "missing voices only"])
-def test_thematic_map_html_edge_cases(tables, variant):
-    integrated = _variants(tables)[variant]
-    page = maps.thematic_map_html(integrated, tables["group_themes"], tables["segment_themes"],
-                                  tables["links"].iloc[0:0], pd.DataFrame(), PALETTE, LABELS, {})
-    _assert_offline(page)
-    assert f'data-node="{integrated["theme_id"].iloc[0]}"' in page
-
-
 # --------------------------------------------------------------------------- heatmap
 
 def test_heatmap_shows_shares_balance_and_flags(tables):
     fig = maps.plot_theme_group_heatmap(tables["integrated"], list(ct.GROUPS), LABELS)
-    texts = [t.get_text() for t in _visible_texts(fig)]
+    texts = [t.get_text() for t in visible_texts(fig)]
     joined = "\n".join(texts)
     assert "⚠ missing voice: students" in joined
     assert "⚠ missing voice: patients_carers" in joined
@@ -286,7 +96,7 @@ def test_heatmap_shows_shares_balance_and_flags(tables):
 
 @pytest.mark.parametrize("variant", ["one theme", "missing voices only", "fourteen themes"])
 def test_heatmap_edge_cases(tables, variant):
-    integrated = _variants(tables)[variant].drop(columns=["share_students"])  # a group without a column
+    integrated = variants(tables)[variant].drop(columns=["share_students"])  # a group without a column
     fig = maps.plot_theme_group_heatmap(integrated, list(ct.GROUPS), LABELS)
     assert "n/a" in [t.get_text() for t in fig.axes[0].texts]
     assert_inside_figure(fig)
@@ -315,32 +125,24 @@ def test_lineage_bands_are_proportional_and_dropped_themes_have_a_node(tables):
 
 @pytest.mark.parametrize("variant", ["one theme", "missing voices only", "fourteen themes"])
 def test_lineage_edge_cases(tables, variant):
-    integrated = _variants(tables)[variant]
+    integrated = variants(tables)[variant]
     st = tables["segment_themes"]
     st = st.assign(integrated_theme=[i if i in set(integrated["theme_id"]) else "" for i in st["integrated_theme"]])
     fig = maps.plot_lineage(tables["group_themes"], integrated, st, PALETTE, LABELS)
     assert_labels_do_not_overlap(fig)
     assert_inside_figure(fig)
     page = maps.lineage_html(tables["group_themes"], integrated, st, PALETTE, LABELS)
-    _assert_offline(page)
+    assert_offline(page)
 
 
 def test_lineage_html_has_hover_titles_and_escapes(tables):
-    integrated, gt = _hostile(tables)
+    integrated, gt = hostile(tables)
     page = maps.lineage_html(gt, integrated, tables["segment_themes"], PALETTE, LABELS)
-    _assert_offline(page)
+    assert_offline(page)
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert page.count('class="band"') == tables["segment_themes"].assign(
         i=tables["segment_themes"]["integrated_theme"].replace("", "x")).groupby(["group_theme", "i"]).ngroups
     assert "<title>" in page and "dropped" in page
-
-
-@pytest.fixture(scope="module")
-def split_tables():
-    """The fixture after a workshop split students:T02 into two labelled parts (I02 and I04)."""
-    tables = ct.make_tables(split=True)
-    tables["themes_and_parts"] = maps.with_split_parts(tables["group_themes"], tables["split_parts"])
-    return tables
 
 
 @pytest.mark.parametrize("with_parts_table", [True, False])
@@ -373,7 +175,7 @@ def test_lineage_split_theme_flows_to_its_parts_only_and_totals_are_conserved(sp
 def test_lineage_html_names_split_parts_and_is_keyboard_focusable(split_tables):
     page = maps.lineage_html(split_tables["themes_and_parts"], split_tables["integrated"],
                              split_tables["segment_themes"], PALETTE, LABELS)
-    _assert_offline(page)
+    assert_offline(page)
     assert 'data-b="I02"' in page and 'data-a="students:T02"' not in page
     focusable = re.findall(r'<g class="node" data-node="([^"]+)" tabindex="0" role="button" aria-label="([^"]+)">'
                            r'<title>([^<]+)</title>', page)
@@ -384,20 +186,6 @@ def test_lineage_html_names_split_parts_and_is_keyboard_focusable(split_tables):
     data = json.loads(re.search(r'<script type="application/json" id="lineage-data">(.*?)</script>', page,
                                 re.S).group(1))
     assert any("→ I04" in f for f in data["students:T02.2"]["flows"])
-
-
-def test_thematic_map_labels_split_parts(split_tables, cooc):
-    args = (split_tables["integrated"], split_tables["themes_and_parts"], split_tables["segment_themes"],
-            split_tables["links"], cooc, PALETTE, LABELS)
-    layout = maps.thematic_map_layout(*args)
-    labels = {n.id: n.label.replace("\n", " ") for n in layout.nodes}
-    assert labels["students:T02.1"].startswith("T02.1 Explaining")
-    assert labels["students:T02.2"].startswith("T02.2 Staying calm")
-    page = maps.thematic_map_html(*args)
-    assert 'aria-label="students:T02.1 · Explaining the mask"' in page
-    bare = maps.thematic_map_layout(split_tables["integrated"], split_tables["group_themes"],
-                                    split_tables["segment_themes"], split_tables["links"], cooc, PALETTE, LABELS)
-    assert {n.id: n.label for n in bare.nodes}["students:T02.1"].replace("\n", " ").startswith("T02.1 mask / explain")
 
 
 # --------------------------------------------------------------------------- segment map and dendrogram
@@ -591,7 +379,7 @@ def test_works_on_tables_read_back_as_notebook_06_reads_them(tables, tmp_path):
             maps.plot_theme_dendrogram(hierarchy, group_themes, "students")]
     for fig in figs:
         assert_inside_figure(fig)
-    assert "⚠ missing voice: students" in "\n".join(t.get_text() for t in _visible_texts(figs[1]))
+    assert "⚠ missing voice: students" in "\n".join(t.get_text() for t in visible_texts(figs[1]))
 
 
 def test_save_group_figures_writes_a_map_and_a_tree_per_group(tables, tmp_path):
@@ -622,32 +410,3 @@ def test_group_figures_drawn_in_their_own_process_match_those_drawn_here(tables,
     there = task.result()
     assert [p.name for p in there] == [p.name for p in here]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))
-
-
-# --------------------------------------------------------------------------- one layout, two renderers
-
-def test_thematic_map_layout_drives_both_renderers(tables, cooc):
-    """The matplotlib figure and the SVG draw the same layout object: every label at the
-    place the label search chose, every node, link and co-occurrence edge."""
-    layout = maps.thematic_map_layout(tables["integrated"], tables["group_themes"], tables["segment_themes"],
-                                      tables["links"], cooc, PALETTE, LABELS)
-    assert isinstance(layout, maps.ThematicMapLayout)
-    fig = maps.render_thematic_map(layout)
-    drawn = {t.get_gid(): t for t in fig.axes[0].texts if t.get_gid()}
-    assert set(drawn) == {t.key for t in layout.texts}
-    for t in layout.texts:
-        assert drawn[t.key].get_position() == pytest.approx((t.x, t.y))
-        assert drawn[t.key].get_fontsize() == pytest.approx(t.fontsize)
-    assert not [a for a in vars(fig) if a.startswith("_compendium")]   # nothing passed on the figure
-    svg = maps.thematic_map_svg(layout)
-    for n in layout.nodes:
-        x, y = layout.pixel(n.x, n.y)
-        assert f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{n.r * layout.unit:.1f}"' in svg
-    for t in layout.texts:
-        x, _y = layout.pixel(t.x, t.y)
-        assert f'<tspan x="{x:.1f}"' in svg
-    assert svg.count("marker-end") == len(layout.links) == len(tables["links"])
-    assert sum(t.leader is not None for t in layout.texts) == svg.count('stroke-width="1"/>')
-    # built the same way twice, it is the same layout
-    assert layout == maps.thematic_map_layout(tables["integrated"], tables["group_themes"], tables["segment_themes"],
-                                              tables["links"], cooc, PALETTE, LABELS)

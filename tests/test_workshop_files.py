@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from conftest import ROOT
-from test_coproduction import P1, P2, P3, R1, R2, R3, S1, GROUPS, standard_data
+from coproduction_data import GROUPS, P1, P2, P3, R1, R2, R3, S1, standard_data
 
 from helpers.coproduction import WorkshopError, integrate, next_workshop_files
 from helpers.identity import fingerprint
@@ -210,7 +210,7 @@ def test_each_framework_behaviour_gets_its_own_supporting_quote(tmp_path):
 
 
 def test_every_documented_action_has_a_handler_that_says_what_it_does_to_the_state():
-    from helpers.coproduction import HANDLERS
+    from helpers.decisions import HANDLERS
 
     documented = re.findall(r"^\| `(\w+)` \|", (ROOT / "docs" / "workshop_files.md").read_text(), re.M)
     assert sorted(documented) == sorted(HANDLERS)      # the table of actions is the handlers, no more, no fewer

@@ -10,6 +10,8 @@ One module per stage of the co-production process model (see README):
 - ``embeddings``   analysis units (segments) and their sentence embeddings
 - ``themes``       independent thematic analysis per participant group
 - ``coproduction`` workshops that integrate the groups' themes
+                   (``integration``: the state; ``decisions``: what each action does;
+                   ``packs``: the printable workshop packs)
 - ``balance``      how equally an (integrated) theme draws on each participant group
 - ``identity``     theme fingerprints: what a workshop decision points at
 - ``maps``         thematic maps, heatmap, lineage
@@ -17,6 +19,7 @@ One module per stage of the co-production process model (see README):
                    positions; ``qda_codebook``: its code tree, .qdc and Taguette CSV)
 - ``human_codes``  codes applied by people, read back onto the segments
 - ``agreement``    human coding against the themes (κ, Gwet's AC1, F1, k-means baseline)
+- ``report``       the study report: one self-contained page from the tables of a run
 - ``pipeline``     a notebook's stage (where it reads and writes) and the Makefile's command line:
                    ``runner`` runs one stage's notebook with papermill, ``session`` takes the
                    output folder's lock and brings the keys up to date, ``runs`` keeps the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -191,6 +191,15 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+def cell_number(value, default=None):
+    """A table cell as a float; ``default`` when it is empty, not a number, or NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return default if math.isnan(number) else number
+
+
 def cell_flag(value) -> bool:
     """A yes/no cell (e.g. ``unstable``) as a bool: true, 1 or yes (any case) is True;
     anything else, an empty cell included, is False."""
@@ -200,9 +209,3 @@ def cell_flag(value) -> bool:
 def cell_list(value, sep: str = ";") -> list[str]:
     """A ``sep``-separated cell (e.g. ``source_themes``) as a list of non-empty items."""
     return [part.strip() for part in cell_text(value).split(sep) if part.strip()]
-
-
-def html_text(value) -> str:
-    """A cell escaped for HTML text and attributes."""
-    return html.escape(cell_text(value), quote=True)
-

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from ._io import UserError, cell_flag, write_text_atomic
 from ._io import cell_list as _split
 from ._io import cell_text as _text
-from .coproduction import ATTRIBUTES, RELATIONS   # what notebook 05 accepts
+from .decisions import ATTRIBUTES, RELATIONS   # what notebook 05 accepts
 from .identity import fingerprint
 from .runs import repo_root
 from .maps import cooccurrence_edges, thematic_map_layout, thematic_map_svg

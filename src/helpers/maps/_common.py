@@ -1,5 +1,5 @@
-"""Shared pieces of the stage-6 figures: palette constants, small text helpers, the
-greedy label placement, and the HTML page frame every interactive figure uses.
+"""Shared pieces of the stage-6 figures: palette constants, small text helpers and the
+greedy label placement (the HTML pages and their SVG are :mod:`._html`).
 
 Each figure has its own module (``thematic_map``, ``heatmap``, ``lineage``,
 ``segment_map``, ``dendrogram``); this one holds only what two or more of them use.
@@ -7,9 +7,6 @@ Each figure has its own module (``thematic_map``, ``heatmap``, ``lineage``,
 
 from __future__ import annotations
 
-import html
-import json
-from importlib import resources
 import math
 import re
 import textwrap
@@ -24,8 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .._io import cell_list as _split
+from .._io import cell_number
 from .._io import cell_text as _text
-from .._io import html_text as _e
 from ..themes import quotes_of
 
 
@@ -50,14 +47,6 @@ def _figure(width: float, height: float, dpi: int = 100, **kwargs) -> Figure:
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white", **kwargs)
     FigureCanvasAgg(fig)
     return fig
-
-
-def _num(value, default: float = 0.0) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return default
-    return default if math.isnan(out) else out
 
 
 def _short(text: str, n: int) -> str:
@@ -135,12 +124,12 @@ def with_split_parts(group_themes: pd.DataFrame, split_parts: pd.DataFrame | Non
     rows = []
     for part in split_parts.to_dict("records"):
         parent = parents.get(_text(part.get("parent")), {})
-        n, n_parent = _num(part.get("n_segments")), _num(parent.get("n_segments"))
+        n, n_parent = cell_number(part.get("n_segments"), 0.0), cell_number(parent.get("n_segments"), 0.0)
         rows.append({"participant_group": _text(part.get("participant_group")) or _text(parent.get("participant_group")),
                      "theme_id": _text(part.get("theme_id")), "label": _text(part.get("label")),
                      "keywords": _text(part.get("keywords")) or _text(parent.get("keywords")),
                      "n_segments": int(n),
-                     "share_of_group": _num(parent.get("share_of_group")) * n / n_parent if n_parent else None,
+                     "share_of_group": cell_number(parent.get("share_of_group"), 0.0) * n / n_parent if n_parent else None,
                      "unstable": parent.get("unstable"), "caveat": parent.get("caveat"),
                      "parent": _text(part.get("parent"))})
     return pd.concat([group_themes, pd.DataFrame(rows)], ignore_index=True)
@@ -381,46 +370,3 @@ def _title(fig: Figure, title: str, subtitle: str = ""):
         s = fig.text(0.5, bottom / fig.bbox.height - 0.004, subtitle, ha="center", va="top", fontsize=9.5, color=MID)
         bottom = s.get_window_extent(renderer).y0
     return bottom / fig.bbox.height - 0.01
-
-
-# --------------------------------------------------------------------------- HTML helpers
-
-def asset_text(name: str) -> str:
-    """A CSS or JavaScript file of the figure pages (package data under ``maps/assets``)."""
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
-
-
-
-def _json_script(element_id: str, payload) -> str:
-    """JSON inside a <script> element, safe against ``</script>`` and HTML parsing."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    return f'<script type="application/json" id="{element_id}">{text}</script>'
-
-
-def _page(title: str, subtitle: str, body: str, script: str = "") -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_e(title)}</title>\n<style>{asset_text('figure.css')}</style>\n</head>\n<body>\n"
-            f"<header><h1>{_e(title)}</h1><p class=\"sub\">{_e(subtitle)}</p></header>\n"
-            f"{body}\n{script}\n</body>\n</html>\n")
-
-
-def _svg_text(x, y, text: str, size_px: float, anchor="middle", weight="normal", style="normal",
-              fill=DARK, cls="halo", valign="center") -> str:
-    lines = text.split("\n")
-    lh = size_px * 1.2
-    if valign == "center":
-        first = y - (len(lines) - 1) * lh / 2 + 0.35 * size_px
-    else:
-        first = y
-    spans = "".join(f'<tspan x="{x:.1f}" y="{first + i * lh:.1f}">{html.escape(line)}</tspan>'
-                    for i, line in enumerate(lines))
-    return (f'<text text-anchor="{anchor}" font-size="{size_px:.1f}" font-weight="{weight}" font-style="{style}" '
-            f'fill="{fill}" class="{cls}">{spans}</text>')
-
-
-def _legend_html(palette, group_labels, extra=()) -> str:
-    items = [f'<span><i style="background:{_e(c)}"></i>{_e(group_labels.get(g, g))}</span>' for g, c in palette.items()]
-    items += [f"<span>{_e(x)}</span>" for x in extra]
-    return f'<div class="legend">{"".join(items)}</div>'

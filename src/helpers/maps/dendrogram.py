@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._common import DARK, MID, _figure, _group_of, _group_theme_lookup, _local_id, _num, _short, _text, _wrap
+from .._io import cell_number
+from ._common import DARK, MID, _figure, _group_of, _group_theme_lookup, _local_id, _short, _text, _wrap
 
 
 def _tree(hierarchy: pd.DataFrame):
@@ -17,7 +18,7 @@ def _tree(hierarchy: pd.DataFrame):
         if not p:
             continue
         children[p] = (_text(r.get("left")), _text(r.get("right")))
-        distance[p] = _num(r.get("distance"), 0.0)
+        distance[p] = cell_number(r.get("distance"), 0.0)
     kids = {c for pair in children.values() for c in pair}
     roots = [p for p in children if p not in kids] or list(children)[:1]
     return children, distance, sorted(roots, key=lambda p: -distance.get(p, 0.0))
@@ -117,11 +118,11 @@ def plot_theme_dendrogram(hierarchy: pd.DataFrame, group_themes: pd.DataFrame, g
     for xs, ys in lines:
         ax.plot(xs, ys, color=colour, lw=1.8, solid_capstyle="round", solid_joinstyle="round", zorder=2)
     xmax = max((max(xs) for xs, _ in lines), default=0.0)
-    sizes = [max(_num(lookup.get(t, {}).get("n_segments"), 1.0), 1.0) for t in order]
+    sizes = [max(cell_number(lookup.get(t, {}).get("n_segments"), 1.0), 1.0) for t in order]
     smax = max(sizes, default=1.0)
     ax.scatter([0] * n, range(n), s=[30 + 170 * s / smax for s in sizes], c=colour, edgecolors="white", zorder=3)
     ax.set_yticks(range(n), [_wrap(f"{_local_id(t)} {_text(lookup.get(t, {}).get('label'))} "
-                                   f"({int(_num(lookup.get(t, {}).get('n_segments')))} segments)", 46, 2)
+                                   f"({int(cell_number(lookup.get(t, {}).get('n_segments'), 0.0))} segments)", 46, 2)
                              for t in order], fontsize=9.5)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(-0.04 * (xmax or 1.0), (xmax or 1.0) * 1.06)

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib import patches as mpatches
 from matplotlib.figure import Figure
 
-from ._common import DARK, HEATMAP_CMAP, MID, _figure, _integrated_table, _is_proposed, _num, _split, _text, _wrap
+from .._io import cell_number
+from ._common import DARK, HEATMAP_CMAP, MID, _figure, _integrated_table, _is_proposed, _split, _text, _wrap
 
 
 def format_share(v) -> str:
@@ -37,7 +38,7 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
     n_rows, n_cols = max(len(integ), 1), max(len(group_ids), 1)
     notes = []
     for row in integ.itertuples(index=False):
-        lines = [f"balance {max(_num(row.balance), 0.0):.2f}" if _text(row.balance) else "balance n/a"]
+        lines = [f"balance {max(cell_number(row.balance, 0.0), 0.0):.2f}" if _text(row.balance) else "balance n/a"]
         if _is_proposed(row.status):
             lines.append("proposed (not yet agreed)")
         flags = [_wrap(f"⚠ {f}", 40) for f in _split(row.flags)]
@@ -54,7 +55,7 @@ def plot_theme_group_heatmap(integrated: pd.DataFrame, group_ids: list[str], gro
     for i, row in enumerate(integ.to_dict("records")):
         for j, g in enumerate(group_ids):
             if f"share_{g}" in row and _text(row[f"share_{g}"]) != "":
-                values[i, j] = _num(row[f"share_{g}"])
+                values[i, j] = cell_number(row[f"share_{g}"], 0.0)
     vmax = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0, 0.01)
     import seaborn as sns  # here, not at the top: the per-group figures' process never needs it
 

@@ -14,9 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as MplPath
 
-from ._common import (DARK, DROPPED, GREY, LIGHT, MID, _e, _figure, _group_of, _group_theme_lookup, _integrated_table,
-                      _is_proposed, _legend_html, _legend_strip, _local_id, _num, _page, _short, _split, _svg_text, _text,
-                      _json_script, _theme_row, _title, _wrap, asset_text, split_parent)
+from .._io import cell_number
+from ._common import (DARK, DROPPED, GREY, LIGHT, MID, _figure, _group_of, _group_theme_lookup, _integrated_table,
+                      _is_proposed, _legend_strip, _local_id, _short, _split, _text, _theme_row, _title, _wrap,
+                      split_parent)
+from ._html import figure_page, legend_items, render, svg_text
 
 
 @dataclass
@@ -55,7 +57,7 @@ def _lineage_flows(group_themes, integrated, segment_themes) -> Counter:
     for tid, row in lookup.items():
         if tid in seen or tid in was_split:
             continue
-        n = max(_num(row.get("n_segments"), 0.0), 0.0)
+        n = max(cell_number(row.get("n_segments"), 0.0), 0.0)
         if n <= 0:
             continue
         goes = targets.get(tid) or [DROPPED]
@@ -106,7 +108,7 @@ def _lineage_layout(group_themes, integrated, segment_themes, palette, group_lab
     for g in left_ids:
         row = _theme_row(lookup, g)
         group = _text(row.get("participant_group")) or _group_of(g)
-        n = out_n.get(g, 0.0) or max(_num(row.get("n_segments")), 0.0)
+        n = out_n.get(g, 0.0) or max(cell_number(row.get("n_segments"), 0.0), 0.0)
         part_of = f" · part of {_local_id(_text(row.get('parent')))}" if _text(row.get("parent")) else ""
         left.append(_Bar(g, f"{_local_id(g)} {_short(_text(row.get('label')) or g, 38)}{part_of} ({n:.0f})",
                          palette.get(group, LIGHT), n, group=group))
@@ -283,13 +285,7 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
     def y(v):
         return top + (1.01 - v) / 1.02 * (bottom - top)
 
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{_e(title)}">', '<rect width="100%" height="100%" fill="#fff"/>',
-             f'<text x="{xl1}" y="22" text-anchor="end" font-size="14" font-weight="bold" fill="{MID}">'
-             'group themes (stage 4)</text>',
-             f'<text x="{xr0}" y="22" text-anchor="start" font-size="14" font-weight="bold" fill="{MID}">'
-             'integrated themes (stage 5)</text>']
-    band_tips, details = [], {}
+    bands_drawn, band_tips, details = [], [], {}
     for g, i, n, yl0, yl1, yr0, yr1, colour in bands:
         xm = (xl1 + xr0) / 2
         d = (f"M{xl1},{y(yl1):.1f} C{xm},{y(yl1):.1f} {xm},{y(yr1):.1f} {xr0},{y(yr1):.1f} L{xr0},{y(yr0):.1f} "
@@ -297,8 +293,7 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
         tip = (f"{g} {_text(_theme_row(lookup, g).get('label'))} → "
                f"{i if i != DROPPED else 'dropped'}: {n:.0f} segments")
         band_tips.append((g, i, tip))
-        parts.append(f'<path class="band" data-a="{_e(g)}" data-b="{_e(i)}" d="{d}" fill="{_e(colour)}" '
-                     f'fill-opacity="0.45"><title>{_e(tip)}</title></path>')
+        bands_drawn.append({"a": g, "b": i, "path": d, "colour": colour, "tip": tip})
     for b in left:
         row = _theme_row(lookup, b.id)
         group = group_labels.get(b.group, b.group)
@@ -313,33 +308,25 @@ def lineage_html(group_themes: pd.DataFrame, integrated: pd.DataFrame, segment_t
             details[b.id] = (f"{b.id} · {_text(row.get('label'))} ({_text(row.get('status')) or 'agreed'}): "
                              f"{b.n:.0f} segments")
     font = 12.5
+    themes = []
     for bars, x_bar, x_node, x_text, anchor in ((left, xl0, xl0, xl0 - 8, "end"), (right, xr0, xr1, xr1 + 8, "start")):
         centres = [-(y((b.y0 + b.y1) / 2)) for b in bars]  # y up for the spreading
         heights = [(b.label.count("\n") + 1) * font * 1.2 for b in bars]
         ys = _spread_1d(centres, heights, -(height - 4), -(top - 6), 3)
         for b, yy, c in zip(bars, ys, centres):
             yy = -yy
-            if abs(yy + c) > 1.5:
-                parts.append(f'<line x1="{x_node}" y1="{-c:.1f}" x2="{x_text + (4 if anchor == "end" else -4)}" '
-                             f'y2="{yy:.1f}" stroke="{GREY}" stroke-width="0.8"/>')
-            style = ('fill="#fff" stroke="#4D4D4D" stroke-dasharray="4 3" stroke-width="1.5"' if b.proposed
-                     else f'fill="{_e(b.colour)}"')
-            # one focusable element per theme (its bar and its label): Tab reaches it, and
-            # focus shows in the side panel what hovering shows
-            parts.append(f'<g class="node" data-node="{_e(b.id)}" tabindex="0" role="button" '
-                         f'aria-label="{_e(details[b.id])}"><title>{_e(details[b.id])}</title>'
-                         f'<rect class="bar" x="{x_bar}" y="{y(b.y1):.1f}" width="{xl1 - xl0}" '
-                         f'height="{max(y(b.y0) - y(b.y1), 1):.1f}" {style}/>'
-                         + _svg_text(x_text, yy, b.label, font, anchor=anchor,
-                                     style="italic" if b.proposed else "normal") + "</g>")
-    parts.append("</svg>")
+            leader = ({"x1": x_node, "y1": -c, "x2": x_text + (4 if anchor == "end" else -4), "y2": yy}
+                      if abs(yy + c) > 1.5 else None)
+            themes.append({"id": b.id, "detail": details[b.id], "leader": leader, "x": x_bar, "y": y(b.y1),
+                           "width": xl1 - xl0, "height": max(y(b.y0) - y(b.y1), 1), "proposed": b.proposed,
+                           "colour": b.colour, "label": svg_text(x_text, yy, b.label, font, anchor=anchor,
+                                                                 style="italic" if b.proposed else "normal")})
+    svg = render("lineage.svg.j2", width=width, height=height, title=_text(title), heads={"left": xl1, "right": xr0},
+                 colours={"mid": MID, "grey": GREY}, bands=bands_drawn, themes=themes)
     data = {node: {"title": text, "flows": [tip for g, i, tip in band_tips if node in (g, i)]}
             for node, text in details.items()}
-    legend = _legend_html(palette, group_labels, ("dark bar = integrated theme", "dashed = proposed",
-                                                  "grey = dropped"))
-    body = (f'<main><div class="chart">{"".join(parts)}{legend}</div>'
-            '<aside id="panel" aria-live="polite"><h2>Select a theme</h2><p class="meta">Hover over, click or tab '
-            "to a theme to see where its segments went.</p></aside></main>")
-    script = _json_script("lineage-data", data) + f"<script>{asset_text('lineage.js')}</script>"
-    return _page(title, "Band width ∝ number of segments. Hover over, click or tab to a theme for details. "
-                        "Self-contained: works offline.", body, script)
+    legend = legend_items(palette, group_labels, ("dark bar = integrated theme", "dashed = proposed", "grey = dropped"))
+    return figure_page(title, "Band width ∝ number of segments. Hover over, click or tab to a theme for details. "
+                              "Self-contained: works offline.", svg, legend,
+                       "Hover over, click or tab to a theme to see where its segments went.", "lineage-data", data,
+                       "lineage.js")
