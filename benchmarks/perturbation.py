@@ -80,7 +80,7 @@ def rerun(study, utterances: pd.DataFrame, cache_dir: Path, seed: int) -> Run:
     settings = themes.ThemeSettings(seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # old-style snapshot ids: none in the bundled files
-        anchors = identity.workshop_anchors(workshops, segments, kept)
+        anchors = workshop_files.workshop_anchors(workshops, segments, kept)
     result = themes.analyse_groups(segments, vectors, study.group_ids, settings,
                                    n_themes=identity.numbers_of_themes(kept), anchors=anchors)
     counts = identity.k_table(themes.choice_of_k(result.fits), kept, result.themes)

@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from helpers import identity, themes  # noqa: E402
+from helpers import identity, themes, workshop_files  # noqa: E402
 from helpers.embeddings import make_segments  # noqa: E402
 from helpers.study import load_study  # noqa: E402
 from helpers.transcripts import read_study_turns  # noqa: E402
@@ -195,8 +195,8 @@ def test_an_explicit_n_themes_wins_over_the_workshop(tmp_path):
     kept = identity.n_themes_to_keep([workshop], {"radiographers": 3}, ["radiographers"])
     assert kept["radiographers"].k == 3 and kept["radiographers"].explicit
     # an explicit number refits the group afresh: nothing is held in the workshop's themes
-    assert identity.workshop_anchors([workshop], segments, kept) == {}
-    seen = identity.workshop_anchors([workshop], segments, identity.n_themes_to_keep([workshop]))
+    assert workshop_files.workshop_anchors([workshop], segments, kept) == {}
+    seen = workshop_files.workshop_anchors([workshop], segments, identity.n_themes_to_keep([workshop]))
     assert set(seen) == theme_members(fresh.assignments)["radiographers:T01"]
     with pytest.raises(identity.UserError, match="n_themes names the participant group 'nurses'"):
         identity.n_themes_to_keep([workshop], {"nurses": 3}, ["radiographers"])

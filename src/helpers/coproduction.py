@@ -16,7 +16,6 @@ co-produced definition. The printable packs for each workshop are :mod:`helpers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,7 @@ from ._io import cell_flag, cell_text
 # Notebook 05, the tests and the benchmarks take the stage's names from here (noqa: re-exported).
 from .balance import balance_flags, balance_index, dominance_threshold, group_shares  # noqa: F401
 from .decisions import apply_workshop
-from .integration import AUDIT_COLUMNS, PROPOSAL_THRESHOLD, Integration
+from .integration import AUDIT_COLUMNS, PROPOSAL_THRESHOLD, Integration, IntegrationResult
 from .packs import next_workshop_files, workshop_packs, write_workshop_packs  # noqa: F401
 from .themes.stop_words import BEHAVIOUR_QUOTE_STOP_WORDS
 from .workshop_files import Workshop, WorkshopError, load_workshop, load_workshops, theme_members  # noqa: F401
@@ -42,22 +41,6 @@ def workshop_table(workshops: list[Workshop]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- tables
-
-@dataclass
-class IntegrationResult:
-    integrated: pd.DataFrame
-    segment_themes: pd.DataFrame
-    links: pd.DataFrame
-    audit: pd.DataFrame
-    framework: pd.DataFrame
-    definition: str
-    definition_elements: list[str]
-    state: Integration
-    #: The state just before each workshop (its pack), and before the next one.
-    before: dict[str, Integration] = field(default_factory=dict)
-    next_workshop: int = 1
-    members: dict[str, set[str]] = field(default_factory=dict)
-
 
 def integrate(group_themes: pd.DataFrame, assignments: pd.DataFrame, segments: pd.DataFrame,
               embeddings: np.ndarray, workshops: list[Workshop], group_ids: list[str],

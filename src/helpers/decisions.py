@@ -17,13 +17,12 @@ fit) and changes the state, logging the decision in the audit trail:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from .identity import LEGACY_SEGMENT_ID, SEGMENT_ID
 from .integration import INTEGRATED_ID, IntegratedTheme, Integration
-from .workshop_files import Resolution, Workshop, WorkshopError, named_group_themes, resolved_decisions
+from .workshop_files import Decision, Resolution, Workshop, WorkshopError, named_group_themes, resolved_decisions
 
 RELATIONS = ("part of", "leads to", "in tension with")
 #: Taylor et al. (2017): the five defining attributes of compassion.
@@ -31,40 +30,6 @@ ATTRIBUTES = ("recognition", "connection", "altruistic desire", "humanistic resp
 #: A segment id (``FG03-morag-1c9e20b4``, or the older ``FG03-t012-s1``): a split seed that
 #: names a quote rather than a keyword.
 GROUP_SEGMENT_ID = re.compile(f"{SEGMENT_ID.pattern}|{LEGACY_SEGMENT_ID.pattern}")
-
-
-@dataclass
-class Decision:
-    """One decision being applied: where it comes from (for messages and the audit)."""
-
-    workshop: Workshop
-    index: int
-    fields: dict
-    check: str = ""
-    #: the largest share of members changed among the group themes it names (None: none checked)
-    changed: float | None = None
-
-    @property
-    def where(self) -> str:
-        return f"{self.workshop.path}, decision {self.index} ({self.fields.get('action')})"
-
-    def error(self, problem: str, fix: str) -> WorkshopError:
-        return WorkshopError(f"{self.where}: {problem}; {fix}.")
-
-    def get(self, key: str, kind=str):
-        """A required field of the decision, as ``kind``; one sentence if it is missing."""
-        value = self.fields.get(key)
-        if value in (None, "", []):
-            raise self.error(f"has no '{key}'", f"add '{key}:' to the decision")
-        if kind is list and isinstance(value, str):
-            value = [value]
-        if not isinstance(value, kind):
-            raise self.error(f"'{key}' should be a {kind.__name__}", f"fix '{key}:'")
-        return value
-
-    @property
-    def rationale(self) -> str:
-        return str(self.fields.get("rationale") or "")
 
 
 def apply_workshop(state: Integration, workshop: Workshop, members: dict[str, set[str]]) -> Resolution:

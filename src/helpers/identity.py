@@ -251,28 +251,3 @@ def kept_numbers_table(kept: Mapping[str, KeptNumber]) -> pd.DataFrame:
     """The groups whose number of themes is fixed this run, and by what."""
     return pd.DataFrame([{"participant_group": g, "n_themes": why.k, "source": why.source} for g, why in
                          sorted(kept.items())], columns=["participant_group", "n_themes", "source"])
-
-
-def workshop_anchors(workshops, segments: pd.DataFrame, kept: Mapping[str, KeptNumber]) -> dict[str, str]:
-    """Segment id -> the workshop theme it was in (``radiographers:T04@8ad96bd3``), for the
-    groups whose number of themes is kept from a workshop (not those an explicit
-    ``n_themes`` refits): what :func:`helpers.themes.anchored_topics` keeps. Read from the
-    workshops' snapshots, which hold every theme of a group the workshop pinned a theme of
-    (position ids matched by text); a theme pinned in ``based_on`` counts only when the
-    snapshot agrees with its fingerprint. A later workshop's snapshot wins for a segment
-    two workshops saw."""
-    from .workshop_files import read_snapshot
-
-    keep = {g for g, why in kept.items() if not why.explicit}
-    current = set(segments["segment_id"])
-    anchors: dict[str, str] = {}
-    for w in workshops:
-        if w.snapshot is None or not Path(w.snapshot).is_file():
-            continue
-        written = read_snapshot(Path(w.snapshot))
-        members = translate_legacy_ids(written, segments, w.snapshot, current).members
-        for tid, ids in written.items():
-            seen = fingerprint(ids)
-            if tid.split(":")[0] in keep and w.based_on.get(tid, seen) == seen:
-                anchors.update({s: f"{tid}@{seen}" for s in members[tid] if s in current})
-    return anchors

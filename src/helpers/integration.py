@@ -13,16 +13,13 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from .identity import legacy_segment_ids
 from .study import ANALYSIS_DEFAULTS
+from .workshop_files import Decision
 
-if TYPE_CHECKING:
-    from .decisions import Decision
 
 INTEGRATED_ID = re.compile(r"^I\d{2,}$")
 #: Proposal rule: two themes from different groups are proposed together when
@@ -175,3 +172,19 @@ class Integration:
     def segment_count(self, theme: str) -> int:
         """How many segments the theme holds now (a split moves them to its parts)."""
         return sum(1 for t in self.segment_theme.values() if t == theme)
+
+
+@dataclass
+class IntegrationResult:
+    integrated: pd.DataFrame
+    segment_themes: pd.DataFrame
+    links: pd.DataFrame
+    audit: pd.DataFrame
+    framework: pd.DataFrame
+    definition: str
+    definition_elements: list[str]
+    state: Integration
+    #: The state just before each workshop (its pack), and before the next one.
+    before: dict[str, Integration] = field(default_factory=dict)
+    next_workshop: int = 1
+    members: dict[str, set[str]] = field(default_factory=dict)

@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import pandas as pd
 from markupsafe import Markup
 
 from ._io import cell_flag, cell_text, write_csv_atomic, write_text_atomic
 from ._templates import environment, template_text
 from .identity import fingerprint
-from .integration import PROPOSAL_THRESHOLD, Integration
+from .integration import PROPOSAL_THRESHOLD, Integration, IntegrationResult
 from .themes import quotes_of
 from .workshop_files import Workshop, decision_template, snapshot_table, snapshot_themes
-
-if TYPE_CHECKING:
-    from .coproduction import IntegrationResult
-
 
 def _quotes_of(group_themes: pd.DataFrame, theme: str, n: int = 5) -> list[str]:
     """Quotes of a group theme; a part made by ``split`` shows its parent's quotes."""

@@ -20,13 +20,14 @@ import difflib
 import re
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ._io import UserError, read_yaml, write_csv_atomic, write_text_atomic
-from .identity import change_summary, fingerprint, jaccard, translate_legacy_ids
+from .identity import KeptNumber, change_summary, fingerprint, jaccard, translate_legacy_ids
 
 #: A successor must share more than this share of the combined members (Jaccard).
 CARRY_OVER_OVERLAP = 0.5
@@ -397,3 +398,60 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@dataclass
+class Decision:
+    """One decision being applied: where it comes from (for messages and the audit)."""
+
+    workshop: Workshop
+    index: int
+    fields: dict
+    check: str = ""
+    #: the largest share of members changed among the group themes it names (None: none checked)
+    changed: float | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.workshop.path}, decision {self.index} ({self.fields.get('action')})"
+
+    def error(self, problem: str, fix: str) -> WorkshopError:
+        return WorkshopError(f"{self.where}: {problem}; {fix}.")
+
+    def get(self, key: str, kind=str):
+        """A required field of the decision, as ``kind``; one sentence if it is missing."""
+        value = self.fields.get(key)
+        if value in (None, "", []):
+            raise self.error(f"has no '{key}'", f"add '{key}:' to the decision")
+        if kind is list and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, kind):
+            raise self.error(f"'{key}' should be a {kind.__name__}", f"fix '{key}:'")
+        return value
+
+    @property
+    def rationale(self) -> str:
+        return str(self.fields.get("rationale") or "")
+
+
+def workshop_anchors(workshops, segments: pd.DataFrame, kept: Mapping[str, KeptNumber]) -> dict[str, str]:
+    """Segment id -> the workshop theme it was in (``radiographers:T04@8ad96bd3``), for the
+    groups whose number of themes is kept from a workshop (not those an explicit
+    ``n_themes`` refits): what :func:`helpers.themes.anchored_topics` keeps. Read from the
+    workshops' snapshots, which hold every theme of a group the workshop pinned a theme of
+    (position ids matched by text); a theme pinned in ``based_on`` counts only when the
+    snapshot agrees with its fingerprint. A later workshop's snapshot wins for a segment
+    two workshops saw."""
+    keep = {g for g, why in kept.items() if not why.explicit}
+    current = set(segments["segment_id"])
+    anchors: dict[str, str] = {}
+    for w in workshops:
+        if w.snapshot is None or not Path(w.snapshot).is_file():
+            continue
+        written = read_snapshot(Path(w.snapshot))
+        members = translate_legacy_ids(written, segments, w.snapshot, current).members
+        for tid, ids in written.items():
+            seen = fingerprint(ids)
+            if tid.split(":")[0] in keep and w.based_on.get(tid, seen) == seen:
+                anchors.update({s: f"{tid}@{seen}" for s in members[tid] if s in current})
+    return anchors
