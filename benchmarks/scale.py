@@ -5,7 +5,8 @@ many synthetic focus groups (each keeps its participant group: a patient's sente
 lands in a patients-and-carers group), then runs, in this one process, exactly what
 notebooks 03 and 04 run: embed every segment (cold cache), start the resampled theme runs,
 build each group's themes, collect the quality table, and compute the 2-D segment
-map. Prints one JSON object with seconds per step and peak memory.
+map, then save each group's BERTopic model. Prints one JSON object with seconds per step and
+the peak memory of each stage's work (03: the corpus and embedding; 04: everything after).
 
     python benchmarks/scale.py N_SEGMENTS [WORK_FOLDER] [SEED]
 """
@@ -114,21 +115,24 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
     laps = Laps()
     lap, steps = laps.lap, laps.seconds
 
-    with PeakMemory() as memory:
+    with PeakMemory() as memory_03:
         segments = synthetic_segments(n_segments, seed)
         lap("build corpus")
         cache = embeddings.EmbeddingCache(work / "cache", model="default")
         vectors = cache.embed(segments["text"].tolist(), groups=segments["participant_group"].tolist())
         lap("embed (notebook 03)")
+    with PeakMemory() as memory_04:
         groups = sorted(segments["participant_group"].unique())
         settings = themes.ThemeSettings(seed=seed)
         runs = themes.ConsensusRuns(segments, vectors, groups, settings)
         result = themes.analyse_groups(segments, vectors, groups, settings, runs=runs)
-        lap("theme models")
+        lap("theme models (consensus runs, BERTopic per group, labels)")
         quality = themes.theme_quality(segments, vectors, result, seed)
         lap("stability and baseline")
         maps.segment_positions(segments, vectors, groups, seed)
         lap("segment map")
+        themes.save_models(result, work / "models")
+        lap("save BERTopic models")
     return {
         "segments": int(len(segments)),
         "segments_per_group": {g: int(n) for g, n in segments["participant_group"].value_counts().sort_index().items()},
@@ -138,7 +142,10 @@ def run(n_segments: int, work: Path, seed: int = 20200) -> dict:
         "seconds": steps,
         "seconds_total": round(sum(steps.values()), 1),
         "seconds_embed_and_themes": round(sum(v for k, v in steps.items() if k != "build corpus"), 1),
-        "peak_mb_all_processes": round(memory.peak_mb, 1),
+        "seconds_03": round(sum(v for k, v in steps.items() if k.startswith("embed")), 1),
+        "seconds_04": round(sum(v for k, v in steps.items() if k not in ("build corpus",) and not k.startswith("embed")), 1),
+        "peak_mb_03_all_processes": round(memory_03.peak_mb, 1),
+        "peak_mb_04_all_processes": round(memory_04.peak_mb, 1),
         "peak_mb_main_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "embedding_bytes": int(np.asarray(vectors).nbytes),
     }
