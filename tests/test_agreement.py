@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_refi import FIXTURES, synthetic_inputs
+from test_qda_export import FIXTURES, synthetic_inputs
 
 from helpers import report
 from helpers.agreement import AGREEMENT_COLUMNS, agreement_by_code, binary_agreement, compare_human_coding, \

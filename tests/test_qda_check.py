@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from test_refi import split, synthetic_inputs
+from test_qda_export import split, synthetic_inputs
 
 from helpers.qda_codebook import export_codebook, export_taguette_codebook
 from helpers.qda_export import export_qdpx, project_code_tree

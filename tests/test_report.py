@@ -215,7 +215,7 @@ def test_report_shows_talk_gaps_ingest_warnings_theme_caveats_and_decision_check
         out / "ingest_warnings.csv", index=False)
     themes = pd.read_csv(out / "group_themes.csv")
     themes["unstable"] = [True] + [False] * (len(themes) - 1)
-    themes["caveat"] = ["too few segments for density clustering: k-means with 2 themes"] + [""] * (len(themes) - 1)
+    themes["caveat"] = ["only 9 distinct segments: one theme, not clustered"] + [""] * (len(themes) - 1)
     themes.to_csv(out / "group_themes.csv", index=False)
     pd.DataFrame([{"workshop": "workshop_1", "index": 1, "action": "merge", "inputs": "staff:T05", "outputs": "I01",
                    "rationale": "", "check": "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 "
@@ -223,5 +223,5 @@ def test_report_shows_talk_gaps_ingest_warnings_theme_caveats_and_decision_check
     page = report.build_report(out, study)
     talk, themes_html, workshops = _section(page, "talk"), _section(page, "themes"), _section(page, "workshops")
     assert "students: no participant talk; no themes" in talk and "line 7: repaired from Windows-1252" in talk
-    assert themes_html.count("⚠ unstable") == 1 and "too few segments for density clustering" in themes_html
+    assert themes_html.count("⚠ unstable") == 1 and "only 9 distinct segments: one theme, not clustered" in themes_html
     assert "carried over from staff:T02 (fingerprint 1a2b3c4d) to staff:T05 (9f8e7d6c), overlap 0.74" in workshops
