@@ -64,6 +64,16 @@ def test_report_has_every_section_in_order(page):
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
 
 
+def test_report_stylesheet_reaches_the_browser_as_written(page):
+    """The page's CSS is the package's own file, inlined unescaped: an escaped quote
+    (`&#34;Segoe UI&#34;`) makes the browser drop the whole font-family rule."""
+    from helpers._templates import template_text
+
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    assert template_text("report/report.css").strip() in style
+    assert "&#34;" not in style and "&quot;" not in style
+
+
 def test_report_is_self_contained_with_embedded_images(page):
     assert_self_contained(page)
     images = re.findall(r'<img [^>]*src="(data:image/png;base64,[A-Za-z0-9+/=]+)"', page)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from markupsafe import Markup
+
 from .._io import write_text_atomic
 from .._templates import environment, template_text
 from ..study import Study
@@ -81,8 +83,9 @@ def render_report(run: RunFiles, study: Study, manifest: dict | None = None) -> 
     docstring); ``manifest`` is the run's manifest when the caller has it (the Makefile's
     last step), else the one in the output folder if a complete run wrote it."""
     sections = [_section(key, title, run, study, manifest) for key, title in SECTIONS]
-    return _environment().get_template("report.html.j2").render(
-        study=study, sections=sections, toc=SECTIONS, css=template_text("report/report.css"))
+    # the stylesheet is the package's own file: escaped, its quoted font names would break
+    css = Markup(template_text("report/report.css"))
+    return _environment().get_template("report.html.j2").render(study=study, sections=sections, toc=SECTIONS, css=css)
 
 
 def build_report(output_dir: Path, study: Study, manifest: dict | None = None) -> str:
