@@ -68,7 +68,7 @@ RUN = @$(PY) -m helpers.pipeline run $< $@ $(STUDY) $(OUT) "$(SEED)"
 KEY = $(OUT)/.keys
 
 # Refuse, before anything is created, what Make cannot handle safely.
-ifneq ($(filter-out help venv git-filter clean-all lab test bench validity perturbation,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out help venv git-filter clean-all lab test test-fast bench validity perturbation,$(or $(MAKECMDGOALS),help)),)
 ifneq ($(words $(OUTPUT_DIR)) $(words $(STUDY)),1 1)
 $(error STUDY=$(STUDY) OUTPUT_DIR=$(OUTPUT_DIR): OUTPUT_DIR and STUDY may not contain spaces (Make splits paths at spaces); move or rename the folder, or make a link to it whose path has none)
 endif
@@ -77,7 +77,7 @@ $(error $(STUDY): 'name:' must be letters, digits, '.', '_' or '-' (not starting
 endif
 endif
 
-.PHONY: help all test lab clean clean-all verify bench venv rebase-workshops validity perturbation
+.PHONY: help all test test-fast lab clean clean-all verify bench venv rebase-workshops validity perturbation
 
 help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
@@ -197,6 +197,9 @@ test: $(TEST_INSTALLED) ## Unit tests of src/helpers, then every notebook under 
 	@rm -rf outputs/_nbval
 	@COMPENDIUM_STUDY=tests/fixtures/small_study/study.yml COMPENDIUM_OUTPUT_DIR=$(CURDIR)/outputs/_nbval \
 		$(PY) -m pytest tests notebooks --nbval-lax
+
+test-fast: $(TEST_INSTALLED) ## The inner loop: the unit tests, without the ones marked slow (make runs, notebooks, browsers); make test runs all
+	@$(PY) -m pytest tests -m "not slow"
 
 # nbstripout as this repository's git filter (.gitattributes names it for *.ipynb): what
 # JupyterLab saves into a notebook (outputs, execution counts) never reaches a commit.

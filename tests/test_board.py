@@ -304,6 +304,7 @@ def bundled(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_bundled_board_records_workshop_4_that_notebook_05_applies(chromium, bundled, tmp_path):
     """The bundled board (after workshops 1-3) records a fourth workshop; applying the
     four files as notebook 05 does gives the new theme and its audit rows."""
@@ -824,6 +825,7 @@ def test_notebook_05_refuses_a_self_merge_in_a_hand_written_file(tables, tmp_pat
 
 # --------------------------------------------------------------------------- on paper
 
+@pytest.mark.slow
 def test_bundled_board_prints_with_its_colours_and_no_stranded_heading(chromium, bundled, tmp_path):
     """Print to PDF (A4, Chromium's defaults: no background graphics) and read the pages:
     no page ends on a heading, every pile's heading shares a page with its balance, and the

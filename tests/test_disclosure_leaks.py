@@ -24,6 +24,9 @@ import pytest
 
 from conftest import ROOT
 
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study"
 
 #: One of each kind, as planted, and the spellings of it that must not appear anywhere.

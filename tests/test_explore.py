@@ -11,6 +11,9 @@ from conftest import ROOT
 from helpers import pipeline
 from test_runs import make, ran
 
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SMALL = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
 
 

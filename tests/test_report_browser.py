@@ -22,6 +22,9 @@ from helpers import maps, report
 from helpers.describe import plot_talk_share
 from helpers.study import group_palette
 
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREEN = {"width": 1366, "height": 768}
 PALETTE = group_palette(ct.GROUPS)

@@ -23,6 +23,9 @@ from conftest import ROOT
 from helpers import runs
 from helpers.manifest import result_files
 
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
 GUARD = ROOT / "tests" / "no_network"
 TABLES = ("group_themes.csv", "integrated_themes.csv", "theme_assignments.parquet")

@@ -20,6 +20,9 @@ from conftest import ROOT
 from helpers import manifest as run_manifest, pipeline, runs
 from helpers.study import StudyError, load_study
 
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SMALL = ROOT / "tests" / "fixtures" / "small_study"
 #: what claims a finished, shareable result in an output folder
 CLAIMS = ("report.html", "export_status.txt", "workshop_board.html", "workshop_packs")

@@ -5,8 +5,13 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import ROOT
 from test_runs import make_env, ran
+
+#: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
 
 GUIDE = ROOT / "docs" / "teaching.md"
 

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import ROOT
 from helpers import themes as T
@@ -14,12 +15,16 @@ from helpers._io import write_csv_atomic
 
 from theme_groups import three_theme_group
 
+#: Fits and loads models in a fresh process: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 GUARD = ROOT / "tests" / "no_network"
 
 LOAD = """
 import json, sys
 from bertopic import BERTopic
 from helpers.themes import bertopic_model
+
 out = {}
 for group in sys.argv[2:]:
     folder = sys.argv[1] + "/" + group

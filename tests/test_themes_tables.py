@@ -3,6 +3,7 @@ themes of the bundled study, an edited transcript and the stress corpus (helpers
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
 from helpers import themes as T
@@ -38,6 +39,7 @@ def test_quotes_of_reads_quote_columns_in_order():
     assert T.quotes_of(row) == ["a", "b", "j"]
 
 
+@pytest.mark.slow
 def test_bundled_study_themes_recover_planted_structure(tmp_path):
     """On the synthetic study, each group's themes agree with the planted themes of
     data/synthetic_key.csv clearly more than chance: NMI above every one of 20 shuffles."""
@@ -63,6 +65,7 @@ def test_bundled_study_themes_recover_planted_structure(tmp_path):
     assert result.themes.groupby("participant_group")["share_of_group"].max().max() <= 0.35
 
 
+@pytest.mark.slow
 def test_editing_one_groups_transcript_leaves_the_other_groups_themes_unchanged(tmp_path):
     """The issue's case: one word changed in one radiographers' transcript, everything
     from a cold cache both times; the other groups' embeddings are bit-identical and their
@@ -99,6 +102,7 @@ def test_editing_one_groups_transcript_leaves_the_other_groups_themes_unchanged(
                                           a[a["participant_group"] == group].reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_stress_corpus_of_long_interviews_gives_usable_themes(tmp_path):
     """Over 1,000 segments of long interviews on one broad subject (tests/fixtures/stress_corpus.py):
     no theme over 35% of the group unless its caveat explains why, and consensus reported."""
