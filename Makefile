@@ -83,7 +83,7 @@ help: ## Show this help: the targets and the variables you can set
 	@echo "Compassion co-production compendium: from focus-group transcripts to thematic maps."
 	@echo
 	@echo "Targets:"
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables (make all STUDY=... OUTPUT_DIR=...):"
 	@echo "  STUDY=$(STUDY)   the study file to run"
