@@ -1,8 +1,11 @@
-"""Shared fixtures: paths of the repository and a writer of small studies."""
+"""Shared fixtures: paths of the repository, a writer of small studies, and the README's
+run of the small fixture study that the reproducibility and exploration tests share."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
+GUARD = ROOT / "tests" / "no_network"
 
 
 @pytest.fixture
@@ -43,3 +49,36 @@ focus_groups:
         return path
 
     return _make
+
+
+def guarded_env(log) -> dict:
+    """The environment of a user's shell, with tests/no_network's guard in every Python
+    process started from it (it refuses, and logs to ``log``, any connection off this machine)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "COMPENDIUM_STUDY", "COMPENDIUM_OUTPUT_DIR")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), env.get("PYTHONPATH", "")) if p)
+    env["NETWORK_GUARD_LOG"] = str(log)
+    return env
+
+
+def working_tree_entries() -> set[str]:
+    """Every path git sees in the working tree that is new, changed or ignored."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    return {line[3:] for line in status.splitlines()}
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory) -> dict:
+    """One `make all` of the small fixture study made the README's way: from the repository
+    root, a relative STUDY, OUTPUT_DIR left to its default (outputs/small-fixture), from an
+    empty output folder, under the network guard. Shared by the tests that read a finished
+    run without changing its results (a full run costs half a minute or more)."""
+    log = tmp_path_factory.mktemp("readme_run") / "network_attempts.log"
+    out = ROOT / "outputs" / "small-fixture"
+    shutil.rmtree(out, ignore_errors=True)
+    before = working_tree_entries()
+    run = subprocess.run(["make", "--no-print-directory", "all", f"STUDY={SMALL_STUDY.relative_to(ROOT)}"],
+                         cwd=ROOT, env=guarded_env(log), capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return {"out": out, "run": run, "log": log, "new_entries": working_tree_entries() - before}

@@ -28,7 +28,7 @@ def _git_status():
                           check=True).stdout
 
 
-def test_notebook_04_run_as_jupyterlab_runs_it_leaves_the_pipeline_untouched(monkeypatch):
+def test_notebook_04_run_as_jupyterlab_runs_it_leaves_the_pipeline_untouched(readme_run, monkeypatch):
     """After `make all`, notebook 04 executed the way JupyterLab does (nbclient, no
     parameters injected, from notebooks/): every pipeline output byte-identical, the scratch
     folder written, git status unchanged, and `make all` afterwards runs nothing."""
@@ -36,8 +36,7 @@ def test_notebook_04_run_as_jupyterlab_runs_it_leaves_the_pipeline_untouched(mon
     from nbclient import NotebookClient
 
     study = SMALL.relative_to(ROOT)
-    out = ROOT / "outputs" / "small-fixture"          # the README's default output folder
-    make(study, out.relative_to(ROOT))
+    out = readme_run["out"]                           # the README's default output folder
     before, status = _files(out), _git_status()
     scratch = out / "explore" / "04_group_themes"
     monkeypatch.setenv("COMPENDIUM_STUDY", str(SMALL))   # which study; nothing says where to write

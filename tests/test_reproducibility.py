@@ -1,13 +1,13 @@
 """A reviewer's rerun: the same inputs give the same bytes, with the network disabled,
 and `make verify` says so (or names what differs).
 
-Two full `make all` runs of the small fixture study. The first is made the README's way:
-from the repository root, the default relative ``OUTPUT_DIR`` and the default
-environment. The second is `make verify` against the first run's manifest, inside a
-network namespace with no interface but loopback (``unshare -n``) where the machine
-allows it. Both runs carry the Python-level guard of tests/no_network, which refuses
-and logs any connection or host-name lookup outside this machine in every process they
-start.
+Two full `make all` runs of the small fixture study. The first is made the README's way
+(conftest's ``readme_run``, shared with test_explore): from the repository root, the
+default relative ``OUTPUT_DIR`` and the default environment. The second is `make verify`
+against the first run's manifest, inside a network namespace with no interface but
+loopback (``unshare -n``) where the machine allows it. Both runs carry the Python-level
+guard of tests/no_network, which refuses and logs any connection or host-name lookup
+outside this machine in every process they start.
 """
 
 import importlib.util
@@ -19,15 +19,13 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import GUARD, ROOT, SMALL_STUDY, guarded_env
 from helpers import runs
 from helpers.manifest import result_files
 
 #: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
 pytestmark = pytest.mark.slow
 
-SMALL_STUDY = ROOT / "tests" / "fixtures" / "small_study" / "study.yml"
-GUARD = ROOT / "tests" / "no_network"
 TABLES = ("group_themes.csv", "integrated_themes.csv", "theme_assignments.parquet")
 
 
@@ -39,43 +37,19 @@ def can_isolate_network() -> bool:
     return probe.returncode == 0
 
 
-def guarded_env(log) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "COMPENDIUM_STUDY", "COMPENDIUM_OUTPUT_DIR")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), env.get("PYTHONPATH", "")) if p)
-    env["NETWORK_GUARD_LOG"] = str(log)
-    return env
-
-
-def working_tree_entries() -> set[str]:
-    """Every path git sees in the working tree that is new, changed or ignored."""
-    status = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
-    return {line[3:] for line in status.splitlines()}
-
-
 @pytest.fixture(scope="module")
-def reruns(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("rerun")
-    # The README's way: relative paths, OUTPUT_DIR left to its default outputs/<study name>.
-    study = SMALL_STUDY.relative_to(ROOT)
-    first = ROOT / "outputs" / "small-fixture"
-    second, log = tmp / "second", tmp / "network_attempts.log"
-    shutil.rmtree(first, ignore_errors=True)
-    before = working_tree_entries()
-    make = ["make", "--no-print-directory"]
-    run = subprocess.run(make + ["all", f"STUDY={study}"], cwd=ROOT, env=guarded_env(log),
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    new_entries = working_tree_entries() - before
-    verify = make + ["verify", f"STUDY={study}", f"MANIFEST={first / 'run_manifest.json'}",
-                     f"VERIFY_DIR={second}"]
+def reruns(readme_run, tmp_path_factory):
+    """The README's run (conftest.readme_run), then `make verify` of it into a folder of its own."""
+    first, log = readme_run["out"], readme_run["log"]
+    second = tmp_path_factory.mktemp("rerun") / "second"
+    verify = ["make", "--no-print-directory", "verify", f"STUDY={SMALL_STUDY.relative_to(ROOT)}",
+              f"MANIFEST={first / 'run_manifest.json'}", f"VERIFY_DIR={second}"]
     isolated = can_isolate_network()
     if isolated:  # no interface but loopback: nothing could leave this machine even unguarded
         verify = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *verify]
     rerun = subprocess.run(verify, cwd=ROOT, env=guarded_env(log), capture_output=True, text=True)
     return {"first": first, "second": second, "rerun": rerun, "log": log, "isolated": isolated,
-            "run": run, "new_entries": new_entries}
+            "run": readme_run["run"], "new_entries": readme_run["new_entries"]}
 
 
 def test_two_runs_give_byte_identical_theme_tables(reruns):
