@@ -42,6 +42,8 @@ CLONE = WORK / "clone"
 OUT = "outputs/compassion-coproduction"      # the README's default, relative to the clone
 RESULTS = ROOT / "benchmarks" / "results.md"
 RAW = ROOT / "benchmarks" / "results.json"   # the same numbers, for reuse and for other tools
+#: measurements made by hand (not by this script), kept at the end of results.md across reruns
+BY_HAND = ROOT / "benchmarks" / "by_hand.md"
 
 BUDGETS = {
     "make_all": 120.0,         # seconds, bundled study, venv built
@@ -411,6 +413,8 @@ def report(results: dict) -> str:
         lines += ["## Budgets", "", "| budget | measured | |", "| --- | --- | --- |"]
         lines += [f"| {name} | {value} | {mark(ok)} |" for name, value, ok in budget_rows]
         lines.append("")
+    if BY_HAND.exists():
+        lines += [BY_HAND.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
 
 
