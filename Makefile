@@ -149,8 +149,9 @@ $(NB_OUT)/03_embed_segments.ipynb: notebooks/03_embed_segments.ipynb $(KEY)/03_e
 		$(H)/embeddings.py $(H)/identity.py $(COMMON)
 	$(RUN)
 
-# 04 reads the workshop files too (its key has their checksums): it keeps the number of
-# themes and the themes the workshops saw. It also computes the segment maps' 2-D positions.
+# 04 reads the workshops' snapshots and each workshop file's based_on and snapshot (its key
+# has their checksums, not the decisions'): it keeps the number of themes and the themes
+# the workshops saw. It also computes the segment maps' 2-D positions.
 $(NB_OUT)/04_group_themes.ipynb: notebooks/04_group_themes.ipynb $(KEY)/04_group_themes.json $(NB_OUT)/03_embed_segments.ipynb \
 		$(wildcard $(H)/themes/*.py) $(H)/maps/projection.py $(H)/theme_browser.py $(H)/templates/theme_browser.html.j2 \
 		$(H)/embeddings.py $(H)/identity.py $(H)/workshop_files.py $(H)/_workers.py $(COMMON)
@@ -241,7 +242,7 @@ qda-check: ## Open OUTPUT_DIR's export with QualCoder 3.8.2 and main and Taguett
 
 BENCH_ARGS ?= --with-tests --scale
 
-bench: $(INSTALLED) ## Time the README's path in a fresh clone; writes benchmarks/results.md (about 15 minutes)
+bench: $(INSTALLED) ## Time the README's path in a fresh clone, then 10k-100k generated segments; writes benchmarks/results.md (about 30 minutes; BENCH_ARGS=--keep-scale: 15)
 	@$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 validity: $(INSTALLED) ## Theme agreement across two seeds, planted-theme recovery and coherence vs baselines, stress corpus; writes benchmarks/validity.md

@@ -111,6 +111,33 @@ def test_a_transcript_is_tracked_by_content_not_mtime(make_study):
     assert [s for s in after if after[s] != before[s]] == ["01_ingest_transcripts"]
 
 
+def test_a_workshop_decision_edit_reruns_05_on_and_a_pin_edit_04_on(make_study):
+    """After a workshop the facilitator types its decisions into the workshop file: that
+    reruns 05-07 (seconds), not the theme fits of 04; what 04 reads of the file (based_on,
+    the snapshot) reruns 04 too."""
+    path = make_study("workshops: [workshop_1.yml]\n")
+    workshop, snapshot = path.parent / "workshop_1.yml", path.parent / "workshop_1.snapshot.csv"
+    pins = "workshop: 1\nbased_on: {'staff:T01': 'abcdef01'}\nsnapshot: workshop_1.snapshot.csv\n"
+    workshop.write_text(pins + "decisions: []\n")
+    snapshot.write_text("theme_id,segment_id,n_themes\nstaff:T01,FG01-anna-1,2\n")
+    study = load_study(path)
+    base = runs.stage_keys(study, runs.resolve_settings(study))
+
+    def changed() -> list[str]:
+        keys = runs.stage_keys(study, runs.resolve_settings(study))
+        return sorted(stage[:2] for stage in keys if keys[stage] != base[stage])
+
+    workshop.write_text(pins + "decisions:\n  - {action: drop, theme: 'staff:T01', rationale: Not about care.}\n")
+    assert changed() == ["05"]
+    workshop.write_text(pins.replace("abcdef01", "abcdef02") + "decisions: []\n")
+    assert changed() == ["04", "05"]
+    workshop.write_text(pins + "decisions: []\n")
+    snapshot.write_text("theme_id,segment_id,n_themes\nstaff:T01,FG01-anna-2,2\n")
+    assert changed() == ["04", "05"]
+    workshop.write_text("workshop: [1\n")                 # not YAML: the whole file counts, 04 reruns and says why
+    assert changed() == ["04", "05"]
+
+
 def test_the_stage_graph_here_is_the_makefiles():
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     for stage, needs in runs.NEEDS.items():

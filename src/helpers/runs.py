@@ -144,17 +144,37 @@ def stage_keys(study: Study, settings: dict) -> dict[str, dict]:
     }
     workshops = {"workshops": [rel_to_root(p) for p in files["workshops"]],
                  **{rel_to_root(p): _file_digest(p) for p in files["workshops"]}}
+    snapshots = set(study.workshop_snapshots())
     reads = {  # which parts of study.yml and which input files each stage reads
         "00_process_model": {"study.yml": _digest(design)},
         "01_ingest_transcripts": {"study.yml": _digest({k: v for k, v in design.items() if k != "workshops"}),
                                   **{rel_to_root(p): _file_digest(p) for p in files["transcripts"]}},
-        # 04 keeps the number of themes and the themes the workshops' snapshots record
-        "04_group_themes": workshops,
+        # 04 keeps the number of themes and the themes the workshops' snapshots record: it
+        # reads the snapshots and each workshop file's based_on and snapshot, not its decisions
+        "04_group_themes": {"workshops": workshops["workshops"],
+                            **{rel_to_root(p): _file_digest(p) if p in snapshots else _pins_digest(p)
+                               for p in files["workshops"]}},
         "05_coproduction_workshops": workshops,
         "07_export": {rel_to_root(p): _file_digest(p) for p in files["human_codes"]},
     }
     return {stage: {"settings": {name: settings[name] for name in STAGE_SETTINGS.get(stage, ())},
                     "inputs": reads.get(stage, {})} for stage in stages()}
+
+
+def _pins_digest(path: Path) -> str:
+    """The sha256 of what stage 04 reads in a workshop file: its ``based_on`` (the themes
+    it pinned, by fingerprint) and ``snapshot`` (the file of their members). Decisions,
+    rationales and the definition are notebook 05's, so editing them reruns 05-07 only. A
+    file that cannot be read as a mapping counts as a whole (04 reruns and says why)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return _file_digest(path)
+    if not isinstance(raw, dict):
+        return _file_digest(path)
+    return "pins " + _digest({"based_on": raw.get("based_on"), "snapshot": raw.get("snapshot")})
 
 
 def _file_digest(path: Path) -> str:
