@@ -108,6 +108,10 @@ $(INSTALLED): pyproject.toml
 	@echo "Installing pinned dependencies into $(VENV) (a few minutes the first time)…"
 	@$(PIP) $(TORCH_PIN) $(TORCH_INDEX)
 	@$(PIP) -e .
+	@# JupyterLab asks on first start whether to fetch Jupyter's news from the internet; a
+	@# compendium that runs offline has no use for the prompt, so that plugin is switched off.
+	@$(VENV)/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 \
+		|| echo "note: JupyterLab's news prompt could not be switched off; it is harmless (answer No)"
 	@echo "Compiling UMAP's numba code once for this machine (kept in $(NUMBA_CACHE_DIR))…"
 	@$(PY) -m helpers._numba
 	@$(MAKE) --no-print-directory git-filter

@@ -50,3 +50,18 @@ def test_committed_notebooks_carry_no_outputs_and_one_parameters_cell():
 def test_outputs_and_private_data_are_ignored_by_git():
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "outputs/" in ignored and "data/private/*" in ignored
+
+
+def test_make_venv_switches_off_jupyterlabs_news_prompt():
+    """JupyterLab would ask on first start whether to fetch news from the internet; the
+    venv `make venv` builds has that plugin switched off (the compendium runs offline)."""
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("these tests run outside the .venv that `make venv` builds")
+    config = Path(sys.prefix) / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    disabled = json.loads(config.read_text())["disabledExtensions"]
+    assert disabled.get("@jupyterlab/apputils-extension:announcements") is True
