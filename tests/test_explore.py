@@ -109,3 +109,74 @@ def test_nbstripout_is_the_git_filter_for_notebooks_and_strips_what_jupyterlab_s
         stripped = subprocess.run(configured.split() + ["-t"], cwd=ROOT, input=path.read_text(), capture_output=True,
                                   text=True, check=True).stdout
         assert stripped == path.read_text(), path.name
+
+
+def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figures(readme_run, tmp_path):
+    """What a researcher does: `make lab`, open notebook 04, Run All Cells. Every cell runs
+    without an error, BERTopic's bar chart and hierarchy are drawn by JupyterLab's plotly
+    extension, and the committed notebook is left as it was (autosave off for the check)."""
+    import os
+    import re
+    import signal
+    import time
+
+    import nbformat
+
+    from test_board import CHROMIUM, _missing_browser
+    from test_runs import _free_port, make_env, start_lab
+
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI runs the browser tests, they may not skip there")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    path = ROOT / "notebooks" / "04_group_themes.ipynb"
+    committed = path.read_bytes()
+    n_code = sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
+    # Autosave off (nothing may be written over the committed notebook) and every cell kept
+    # in the page (JupyterLab otherwise leaves cells scrolled out of view unrendered).
+    for plugin, setting in (("docmanager-extension/plugin", '{"autosave": false}'),
+                            ("notebook-extension/tracker", '{"windowingMode": "none"}')):
+        file = tmp_path / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(setting)
+    port = _free_port()
+    env = dict(make_env(), COMPENDIUM_STUDY=str(SMALL), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"), JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"))
+    lab, token, printed = start_lab(port, env)
+    try:
+        assert lab.poll() is None, printed + lab.stdout.read()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/notebooks/04_group_themes.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+            page.wait_for_timeout(3000)                  # the kernel starts
+            page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+            page.click("li.lm-Menu-item:has-text('Run All Cells')")
+            prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt")
+            deadline = time.time() + 600
+            while time.time() < deadline:
+                shown = prompts.all_inner_texts()
+                if len(shown) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in shown):
+                    break
+                if page.locator("[data-mime-type='application/vnd.jupyter.error']").count():
+                    break
+                page.wait_for_timeout(1000)
+            errors = page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+            assert errors == [], errors[0][-2000:]
+            assert len(shown) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in shown), shown
+            figures = page.locator(".js-plotly-plot")
+            assert figures.count() == 2                     # the keywords' bar chart and the hierarchy
+            for i in range(2):
+                figures.nth(i).scroll_into_view_if_needed()
+                assert figures.nth(i).locator("svg.main-svg").count() >= 1
+                assert figures.nth(i).bounding_box()["height"] > 200
+            page.screenshot(path=str(tmp_path / "notebook_04_in_jupyterlab.png"))
+            browser.close()
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait()
+    assert path.read_bytes() == committed

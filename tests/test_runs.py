@@ -378,11 +378,9 @@ def _answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_path):
-    import urllib.request
-
-    port = _free_port()
-    env = dict(make_env(), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"))
+def start_lab(port: int, env: dict) -> tuple[subprocess.Popen, str, str]:
+    """`make lab LAB_PORT=port` as a user starts it: the server, the token from the URL it
+    prints, and what it printed; returns once it accepts connections (or has ended)."""
     lab = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_PORT={port}"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     printed, token = "", None
@@ -395,6 +393,19 @@ def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_pa
             token = found and found.group(1)
         while lab.poll() is None and not _answers(port):   # printed; wait until it accepts connections
             time.sleep(0.2)
+    except BaseException:
+        os.killpg(lab.pid, signal.SIGTERM)
+        raise
+    return lab, token, printed
+
+
+def test_make_lab_answers_on_localhost_with_the_projects_kernel_and_stops(tmp_path):
+    import urllib.request
+
+    port = _free_port()
+    env = dict(make_env(), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"))
+    lab, token, printed = start_lab(port, env)
+    try:
         assert lab.poll() is None, printed + lab.stdout.read()
         status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}"))
         assert "started" in status
