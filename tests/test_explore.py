@@ -134,6 +134,8 @@ def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figure
 
     path = ROOT / "notebooks" / "04_group_themes.ipynb"
     committed = path.read_bytes()
+    checkpoints = ROOT / "notebooks" / ".ipynb_checkpoints"   # JupyterLab writes one when it opens a notebook
+    had_checkpoints = checkpoints.exists()
     n_code = sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
     # Autosave off (nothing may be written over the committed notebook) and every cell kept
     # in the page (JupyterLab otherwise leaves cells scrolled out of view unrendered).
@@ -179,4 +181,8 @@ def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figure
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait()
+        if not had_checkpoints:
+            import shutil
+
+            shutil.rmtree(checkpoints, ignore_errors=True)
     assert path.read_bytes() == committed
