@@ -3,13 +3,19 @@ pipeline's outputs and writes to its scratch folder; committed notebooks stay cl
 
 import hashlib
 import json
+import os
+import re
+import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
 from conftest import ROOT
 from helpers import pipeline
-from test_runs import make, ran
+from test_board import chromium  # noqa: F401  (the fixture: one headless chromium, or skip / fail in CI)
+from test_runs import _free_port, make, make_env, ran, start_lab
 
 #: Runs `make`, a notebook, a browser or a whole study: left out of `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -111,26 +117,11 @@ def test_nbstripout_is_the_git_filter_for_notebooks_and_strips_what_jupyterlab_s
         assert stripped == path.read_text(), path.name
 
 
-def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figures(readme_run, tmp_path):
+def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figures(readme_run, chromium, tmp_path):
     """What a researcher does: `make lab`, open notebook 04, Run All Cells. Every cell runs
     without an error, BERTopic's bar chart and hierarchy are drawn by JupyterLab's plotly
     extension, and the committed notebook is left as it was (autosave off for the check)."""
-    import os
-    import re
-    import signal
-    import time
-
     import nbformat
-
-    from test_board import CHROMIUM, _missing_browser
-    from test_runs import _free_port, make_env, start_lab
-
-    reason = _missing_browser()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI runs the browser tests, they may not skip there")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
 
     path = ROOT / "notebooks" / "04_group_themes.ipynb"
     committed = path.read_bytes()
@@ -150,26 +141,25 @@ def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figure
     lab, token, printed = start_lab(port, env)
     try:
         assert lab.poll() is None, printed + lab.stdout.read()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/lab/tree/notebooks/04_group_themes.ipynb?token={token}")
             page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
             page.wait_for_timeout(3000)                  # the kernel starts
             page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
             page.click("li.lm-Menu-item:has-text('Run All Cells')")
             prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt")
+            errors = page.locator("[data-mime-type='application/vnd.jupyter.error']")
+
+            def every_cell_ran(shown: list[str]) -> bool:
+                return len(shown) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in shown)
+
             deadline = time.time() + 600
-            while time.time() < deadline:
-                shown = prompts.all_inner_texts()
-                if len(shown) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in shown):
-                    break
-                if page.locator("[data-mime-type='application/vnd.jupyter.error']").count():
-                    break
+            while time.time() < deadline and not every_cell_ran(prompts.all_inner_texts()) and not errors.count():
                 page.wait_for_timeout(1000)
-            errors = page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
-            assert errors == [], errors[0][-2000:]
-            assert len(shown) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in shown), shown
+            assert errors.all_inner_texts() == [], errors.all_inner_texts()[0][-2000:]
+            assert every_cell_ran(prompts.all_inner_texts()), prompts.all_inner_texts()
             figures = page.locator(".js-plotly-plot")
             assert figures.count() == 2                     # the keywords' bar chart and the hierarchy
             for i in range(2):
@@ -177,12 +167,11 @@ def test_notebook_04_in_jupyterlab_runs_every_cell_and_draws_its_bertopic_figure
                 assert figures.nth(i).locator("svg.main-svg").count() >= 1
                 assert figures.nth(i).bounding_box()["height"] > 200
             page.screenshot(path=str(tmp_path / "notebook_04_in_jupyterlab.png"))
-            browser.close()
+        finally:
+            context.close()
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait()
         if not had_checkpoints:
-            import shutil
-
             shutil.rmtree(checkpoints, ignore_errors=True)
     assert path.read_bytes() == committed

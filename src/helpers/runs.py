@@ -137,14 +137,14 @@ def stage_keys(study: Study, settings: dict) -> dict[str, dict]:
 
     raw = yaml.safe_load(study.path.read_text(encoding="utf-8"))
     design = {k: v for k, v in raw.items() if k != "analysis"}
+    snapshots = study.workshop_snapshots()
     files = {
         "transcripts": [fg.transcript for fg in study.focus_groups],
-        "workshops": [*study.workshops, *study.workshop_snapshots()],
+        "workshops": [*study.workshops, *snapshots],
         "human_codes": [Path(settings["human_codes"])] if settings["human_codes"] else [],
     }
     workshops = {"workshops": [rel_to_root(p) for p in files["workshops"]],
                  **{rel_to_root(p): _file_digest(p) for p in files["workshops"]}}
-    snapshots = set(study.workshop_snapshots())
     reads = {  # which parts of study.yml and which input files each stage reads
         "00_process_model": {"study.yml": _digest(design)},
         "01_ingest_transcripts": {"study.yml": _digest({k: v for k, v in design.items() if k != "workshops"}),
@@ -152,8 +152,8 @@ def stage_keys(study: Study, settings: dict) -> dict[str, dict]:
         # 04 keeps the number of themes and the themes the workshops' snapshots record: it
         # reads the snapshots and each workshop file's based_on and snapshot, not its decisions
         "04_group_themes": {"workshops": workshops["workshops"],
-                            **{rel_to_root(p): _file_digest(p) if p in snapshots else _pins_digest(p)
-                               for p in files["workshops"]}},
+                            **{rel_to_root(p): _pins_digest(p) for p in study.workshops},
+                            **{rel_to_root(p): _file_digest(p) for p in snapshots}},
         "05_coproduction_workshops": workshops,
         "07_export": {rel_to_root(p): _file_digest(p) for p in files["human_codes"]},
     }
